@@ -1,0 +1,194 @@
+// Amalgam build: ./build.sh --target=Bootstrap|Build|Test|Bench|Demo
+//   Bootstrap  installs what a fresh machine lacks (OpenBLAS via apt, the ONNX Runtime native library
+//              from the npm package onnxruntime-node, NuGet packages) and says what it does.
+//   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
+//   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
+//   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
+#nullable enable
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Xml.Linq;
+
+var target = Argument("target", "Build");
+var configuration = Argument("configuration", "Release");
+var benchFilter = Argument("filter", "*");
+
+var root = MakeAbsolute(Directory(".")).FullPath;
+var artifacts = $"{root}/artifacts";
+var cache = EnvironmentVariable("AMALGAM_CACHE")
+    ?? System.IO.Path.Combine(EnvironmentVariable("HOME") ?? "/root", ".cache", "amalgam");
+
+// ONNX Runtime ships its Linux x64 native library inside the npm package onnxruntime-node; the NuGet
+// packages are not served here. Pinned by version and SHA-256 of the extracted library.
+var ortVersion = "1.30.0";
+var ortSha256 = "ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23";
+var ortDir = $"{cache}/ort/{ortVersion}";
+var ortLibrary = $"{ortDir}/libonnxruntime.so.1";
+var ortTarball = $"{ortDir}/onnxruntime-node-{ortVersion}.tgz";
+
+void Say(string message) => Information($"bootstrap: {message}");
+
+int Run(string file, string arguments, IDictionary<string, string>? env = null)
+{
+    var settings = new ProcessSettings { Arguments = arguments, WorkingDirectory = root };
+    if (env != null) settings.EnvironmentVariables = env;
+    return StartProcess(file, settings);
+}
+
+bool IsRoot() => Environment.UserName == "root";
+
+string Sha256Of(string path)
+{
+    using var stream = System.IO.File.OpenRead(path);
+    return Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant();
+}
+
+void EnsureAptPackage(string package, Func<bool> present, string what)
+{
+    if (present()) { Say($"{what}: present"); return; }
+    var command = $"apt-get update && apt-get install -y {package}";
+    if (!IsRoot())
+        throw new Exception($"{what} is missing. Run as root:  {command}   then re-run ./build.sh");
+    Say($"{what} is missing: installing Debian package {package} (apt-get)");
+    var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+    if (Run("apt-get", "update -q", env) != 0 || Run("apt-get", $"install -y -q {package}", env) != 0)
+        throw new Exception($"apt-get could not install {package}; try:  {command}");
+    if (!present()) throw new Exception($"{package} was installed but {what} still cannot be found");
+}
+
+bool CanLoad(string library)
+{
+    if (!NativeLibrary.TryLoad(library, out var handle)) return false;
+    NativeLibrary.Free(handle);
+    return true;
+}
+
+void EnsureOnnxRuntime()
+{
+    if (System.IO.File.Exists(ortLibrary) && Sha256Of(ortLibrary) == ortSha256)
+    {
+        Say($"ONNX Runtime {ortVersion}: present in {ortDir}");
+        return;
+    }
+    System.IO.Directory.CreateDirectory(ortDir);
+    if (!System.IO.File.Exists(ortTarball))
+    {
+        Say($"ONNX Runtime {ortVersion}: fetching the npm package onnxruntime-node@{ortVersion} (npm pack) into {ortDir}");
+        if (Run("npm", $"pack onnxruntime-node@{ortVersion} --pack-destination \"{ortDir}\" --silent") != 0)
+            throw new Exception($"npm pack onnxruntime-node@{ortVersion} failed (is npm installed and the npm registry reachable?)");
+    }
+    Say($"ONNX Runtime {ortVersion}: extracting libonnxruntime.so.1 (linux-x64) from {System.IO.Path.GetFileName(ortTarball)}");
+    var member = "package/bin/napi-v6/linux/x64/libonnxruntime.so.1";
+    var temp = ortLibrary + ".tmp";
+    using (var gz = new GZipStream(System.IO.File.OpenRead(ortTarball), CompressionMode.Decompress))
+    using (var tar = new TarReader(gz))
+    {
+        TarEntry? entry;
+        bool found = false;
+        while ((entry = tar.GetNextEntry()) != null)
+        {
+            if (entry.Name != member) continue;
+            entry.ExtractToFile(temp, overwrite: true);
+            found = true;
+            break;
+        }
+        if (!found) throw new Exception($"{ortTarball} has no {member}");
+    }
+    var sha = Sha256Of(temp);
+    if (sha != ortSha256)
+    {
+        System.IO.File.Delete(temp);
+        throw new Exception($"libonnxruntime.so.1 from {ortTarball} has SHA-256 {sha}, expected {ortSha256}; delete {ortDir} and retry");
+    }
+    System.IO.File.Move(temp, ortLibrary, overwrite: true);
+    Say($"ONNX Runtime {ortVersion}: {ortLibrary} (SHA-256 verified)");
+}
+
+Task("Bootstrap")
+    .Does(() =>
+{
+    if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        Warning("bootstrap: only linux-x64 is set up automatically; elsewhere provide OpenBLAS and ONNX Runtime yourself (AMALGAM_ORT_LIBRARY, AMALGAM_OPENBLAS_LIBRARY)");
+    EnsureAptPackage("libopenblas0-pthread", () => CanLoad("libopenblas.so.0"), "OpenBLAS (libopenblas.so.0)");
+    EnsureOnnxRuntime();
+    Say("NuGet restore of Engine.sln");
+    DotNetRestore($"{root}/Engine.sln", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet });
+});
+
+Task("Build")
+    .IsDependentOn("Bootstrap")
+    .Does(() =>
+{
+    DotNetBuild($"{root}/Engine.sln", new DotNetBuildSettings
+    {
+        Configuration = configuration,
+        NoRestore = true,
+        Verbosity = DotNetVerbosity.Minimal,
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("AMALGAM_CACHE", cache),
+    });
+    // The CLI as an apphost in artifacts/, with the ONNX Runtime library beside it.
+    DotNetPublish($"{root}/src/Cli/Amalgam.Cli.csproj", new DotNetPublishSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        NoRestore = true,
+        OutputDirectory = artifacts,
+        Verbosity = DotNetVerbosity.Quiet,
+    });
+    if (!System.IO.File.Exists($"{artifacts}/libonnxruntime.so.1"))
+        System.IO.File.Copy(ortLibrary, $"{artifacts}/libonnxruntime.so.1", overwrite: true);
+    Information($"build: {artifacts}/amalgam");
+});
+
+Task("Test")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var results = $"{artifacts}/test-results";
+    if (System.IO.Directory.Exists(results)) System.IO.Directory.Delete(results, recursive: true);
+    Exception? failure = null;
+    try
+    {
+        DotNetTest($"{root}/Engine.sln", new DotNetTestSettings
+        {
+            Configuration = configuration,
+            NoBuild = true,
+            NoRestore = true,
+            ResultsDirectory = results,
+            Loggers = new[] { "trx", "console;verbosity=minimal" },
+        });
+    }
+    catch (Exception e) { failure = e; }
+    // One closing line over all projects, in the plain form CI and people read.
+    long passed = 0, failed = 0, skipped = 0;
+    foreach (var trx in System.IO.Directory.Exists(results) ? System.IO.Directory.GetFiles(results, "*.trx", SearchOption.AllDirectories) : Array.Empty<string>())
+    {
+        var counters = XDocument.Load(trx).Descendants().First(e => e.Name.LocalName == "Counters");
+        long Count(string name) => long.Parse(counters.Attribute(name)?.Value ?? "0");
+        passed += Count("passed");
+        failed += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
+        skipped += Count("notExecuted");
+    }
+    Information($"tests: {passed} passed, {failed} failed, {skipped} skipped");
+    if (failure != null) throw failure;
+    if (passed == 0) throw new Exception("no test ran");
+});
+
+Task("Bench")
+    .IsDependentOn("Bootstrap")
+    .Does(() =>
+{
+    DotNetRun($"{root}/bench/Amalgam.Bench.csproj", new ProcessArgumentBuilder().Append("--filter").AppendQuoted(benchFilter),
+        new DotNetRunSettings { Configuration = "Release", NoRestore = true });
+});
+
+Task("Demo")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    throw new Exception("the demo (amalgam demo, TinyTasks-8) is not built yet: see issue #8");
+});
+
+RunTarget(target);
