@@ -12,6 +12,13 @@ public sealed record SafetensorsEntry(string Name, DType DType, ImmutableArray<l
     public long ByteLength => End - Begin;
     public long ElementCount => Shapes.ElementCount(Shape.AsSpan());
 
+    // ImmutableArray compares by reference; entries compare by shape values.
+    public bool Equals(SafetensorsEntry? other) =>
+        other is not null && Name == other.Name && DType == other.DType && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan())
+        && Begin == other.Begin && End == other.End;
+
+    public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length, Begin, End);
+
     public override string ToString() => $"{Name}: {DType.ShortName()} {Shapes.Format(Shape.AsSpan())} @[{Begin}, {End})";
 }
 
@@ -25,4 +32,9 @@ public sealed record SafetensorsDeclaration(string Name, DType DType, ImmutableA
 
     /// <summary>Bytes of data; throws <see cref="OverflowException"/> or <see cref="ArgumentOutOfRangeException"/> for impossible shapes.</summary>
     public long ByteLength => checked(Shapes.ElementCount(Shape.AsSpan()) * DType.Size());
+
+    public bool Equals(SafetensorsDeclaration? other) =>
+        other is not null && Name == other.Name && DType == other.DType && Shape.AsSpan().SequenceEqual(other.Shape.AsSpan());
+
+    public override int GetHashCode() => HashCode.Combine(Name, DType, Shape.Length);
 }
