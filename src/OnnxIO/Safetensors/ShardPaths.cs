@@ -26,7 +26,7 @@ internal static class ShardPaths
         {
             if (!IsInside(RealPath(full), RealPath(folder))) Fail("is a symbolic link leading outside the index's folder");
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Fail("cannot resolve: " + SafetensorsHeaderParser.OneLine(e.Message));
         }
