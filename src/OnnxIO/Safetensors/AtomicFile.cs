@@ -1,0 +1,41 @@
+namespace Amalgam.OnnxIO.Safetensors;
+
+/// <summary>Outputs go to a temp file in the destination folder and are renamed into place, so a
+/// reader never sees a half-written file and a failed write leaves the old file untouched.</summary>
+internal static class AtomicFile
+{
+    /// <summary>A fresh hidden temp path beside <paramref name="path"/> (same folder, so rename is atomic).</summary>
+    public static string TempPathFor(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        string dir = System.IO.Path.GetDirectoryName(full) ?? throw new ArgumentException($"'{path}' has no folder", nameof(path));
+        return System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+    }
+
+    /// <summary>Writes all bytes through a temp file and renames it to <paramref name="path"/>.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        string temp = TempPathFor(path);
+        try
+        {
+            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                fs.Write(bytes);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
