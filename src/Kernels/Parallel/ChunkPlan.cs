@@ -42,7 +42,7 @@ public readonly struct ChunkPlan
             throw new ArgumentOutOfRangeException(nameof(elementSize), elementSize, "element size must be a power of two up to 64 bytes");
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkBytes, 1);
         long perLine = AlignmentBytes / elementSize;
-        long elements = Math.Max(1, chunkBytes / elementSize);
+        long elements = (chunkBytes + elementSize - 1) / elementSize;
         return new ChunkPlan(length, (elements + perLine - 1) / perLine * perLine);
     }
 
