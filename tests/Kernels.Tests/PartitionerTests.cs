@@ -110,6 +110,7 @@ public class PartitionerTests
         {
             Assert.That(saved, Is.EqualTo(Environment.ProcessorCount));
             Assert.That(() => Parallelism.MaxThreads = 0, Throws.InstanceOf<ArgumentOutOfRangeException>());
+            Assert.That(() => ParallelChunks.For(new ChunkPlan(8, 1), _ => { }, threads: -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
             Parallelism.MaxThreads = 1;
             var threadIds = new HashSet<int>();
             ParallelChunks.For(new ChunkPlan(64, 1), _ => { lock (threadIds) threadIds.Add(Environment.CurrentManagedThreadId); });

@@ -19,6 +19,10 @@ public static class Parallelism
         }
     }
 
-    /// <summary><paramref name="threads"/> if positive, else <see cref="MaxThreads"/>.</summary>
-    public static int Resolve(int threads) => threads > 0 ? threads : MaxThreads;
+    /// <summary><paramref name="threads"/> if positive, <see cref="MaxThreads"/> for 0; negative throws.</summary>
+    public static int Resolve(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        return threads > 0 ? threads : MaxThreads;
+    }
 }
