@@ -65,7 +65,7 @@ public sealed partial class OnnxModel
             // The size limit makes any length prefix that points past the end fail at once instead of
             // being read; the recursion limit bounds nesting (messages and groups alike).
             // Not disposed: that would close the caller's stream.
-            var input = CodedInputStream.CreateWithLimits(stream, (int)length, RecursionLimit);
+            var input = CodedInputStream.CreateWithLimits(stream, (int)Math.Max(length, 1), RecursionLimit);
             proto = ModelProto.Parser.ParseFrom(input);
         }
         catch (InvalidProtocolBufferException e)
