@@ -32,28 +32,25 @@ internal static class TensorProtoCodec
 
     public static bool IsExternal(TensorProto t) => t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
 
-    /// <summary>The tensor's values as a new owning tensor named like the TensorProto.</summary>
+    /// <summary>The tensor's values as a new owning tensor named like the TensorProto. The stored
+    /// size is checked against the shape before anything is allocated.</summary>
     public static unsafe Tensor Decode(TensorProto t, string file, string baseDirectory)
     {
         var (dtype, shape, bytes) = Describe(t, file);
+        ExternalRef? ext = null;
+        if (IsExternal(t))
+            ext = ExternalData.Resolve(t, file, baseDirectory, bytes);
+        else if (t.HasRawData && t.RawData.Length != bytes)
+            throw new BadInputException($"{file}: tensor '{t.Name}' has {t.RawData.Length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
+        else if (!t.HasRawData)
+            CheckTypedCount(t, dtype, bytes / dtype.Size(), file);
+
         var result = Tensor.Allocate(t.Name, dtype, shape, zero: false);
         try
         {
-            if (IsExternal(t))
-            {
-                var ext = ExternalData.Resolve(t, file, baseDirectory, bytes);
-                ExternalData.ReadInto(ext, result.Pointer, file, t.Name);
-            }
-            else if (t.HasRawData)
-            {
-                if (t.RawData.Length != bytes)
-                    throw new BadInputException($"{file}: tensor '{t.Name}' has {t.RawData.Length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
-                t.RawData.Span.CopyTo(new Span<byte>(result.Pointer, checked((int)bytes)));
-            }
-            else
-            {
-                DecodeTypedField(t, result, file);
-            }
+            if (ext is { } e) ExternalData.ReadInto(e, result.Pointer, file, t.Name);
+            else if (t.HasRawData) t.RawData.Span.CopyTo(new Span<byte>(result.Pointer, checked((int)bytes)));
+            else DecodeTypedField(t, result);
             return result;
         }
         catch
@@ -63,50 +60,43 @@ internal static class TensorProtoCodec
         }
     }
 
-    /// <summary>Values stored in the typed fields. onnx.proto: int32_data also carries int8, uint8,
-    /// bool, float16 and bfloat16 values (float16/bfloat16 as their bit patterns), one per int32.</summary>
-    private static void DecodeTypedField(TensorProto t, Tensor result, string file)
+    /// <summary>The typed field for <paramref name="dtype"/> must hold exactly one value per element.</summary>
+    private static void CheckTypedCount(TensorProto t, DType dtype, long n, string file)
     {
-        long n = result.ElementCount;
-        void CheckCount(int have, string field)
+        (int have, string field) = dtype switch
         {
-            if (have != n)
-                throw new BadInputException($"{file}: tensor '{t.Name}' has {have} values in {field}, its shape {Shapes.Format(result.Shape)} needs {n}");
-        }
+            DType.F32 => (t.FloatData.Count, "float_data"),
+            DType.F64 => (t.DoubleData.Count, "double_data"),
+            DType.I64 => (t.Int64Data.Count, "int64_data"),
+            _ => (t.Int32Data.Count, "int32_data"),
+        };
+        if (have != n)
+            throw new BadInputException($"{file}: tensor '{t.Name}' has {have} values in {field}, its shape {Shapes.Format(t.Dims.ToArray())} needs {n}");
+    }
+
+    /// <summary>Values stored in the typed fields (counts checked by <see cref="CheckTypedCount"/>).
+    /// onnx.proto: int32_data also carries int8, uint8, bool, float16 and bfloat16 values
+    /// (float16/bfloat16 as their bit patterns), one per int32.</summary>
+    private static void DecodeTypedField(TensorProto t, Tensor result)
+    {
         switch (result.DType)
         {
-            case DType.F32:
-                CheckCount(t.FloatData.Count, "float_data");
-                CopyRepeated(t.FloatData, result.Write<float>());
-                break;
-            case DType.F64:
-                CheckCount(t.DoubleData.Count, "double_data");
-                CopyRepeated(t.DoubleData, result.Write<double>());
-                break;
-            case DType.I64:
-                CheckCount(t.Int64Data.Count, "int64_data");
-                CopyRepeated(t.Int64Data, result.Write<long>());
-                break;
-            case DType.I32:
-                CheckCount(t.Int32Data.Count, "int32_data");
-                CopyRepeated(t.Int32Data, result.Write<int>());
-                break;
+            case DType.F32: CopyRepeated(t.FloatData, result.Write<float>()); break;
+            case DType.F64: CopyRepeated(t.DoubleData, result.Write<double>()); break;
+            case DType.I64: CopyRepeated(t.Int64Data, result.Write<long>()); break;
+            case DType.I32: CopyRepeated(t.Int32Data, result.Write<int>()); break;
             case DType.F16 or DType.BF16:
             {
-                CheckCount(t.Int32Data.Count, "int32_data");
                 var dst = result.Write<ushort>();
                 for (int i = 0; i < dst.Length; i++) dst[i] = unchecked((ushort)t.Int32Data[i]);
                 break;
             }
-            case DType.I8 or DType.U8 or DType.Bool:
+            default:   // I8, U8, Bool
             {
-                CheckCount(t.Int32Data.Count, "int32_data");
                 var dst = result.Write<byte>();
                 for (int i = 0; i < dst.Length; i++) dst[i] = unchecked((byte)t.Int32Data[i]);
                 break;
             }
-            default:
-                throw new BadInputException($"{file}: tensor '{t.Name}' has element type {result.DType.ShortName()}, which is not supported");
         }
     }
 

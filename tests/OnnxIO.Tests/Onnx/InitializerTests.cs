@@ -82,7 +82,19 @@ public class InitializerTests
         shortRaw.Dims.Add(3);
         var strings = new TensorProto { Name = "names", DataType = (int)TensorProto.Types.DataType.String };
         strings.StringData.Add(ByteString.CopyFromUtf8("a"));
-        var model = ModelWith(shortRaw, strings);
+        // Absurd shapes with little data must be rejected before anything is allocated.
+        var hugeRaw = new TensorProto { Name = "huge_raw", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[4]) };
+        hugeRaw.Dims.Add([1L << 20, 1L << 20, 1L << 10]);
+        var hugeTyped = new TensorProto { Name = "huge_typed", DataType = (int)TensorProto.Types.DataType.Double };
+        hugeTyped.Dims.Add(1L << 40);
+        hugeTyped.DoubleData.Add(1.0);
+        var overflow = new TensorProto { Name = "overflow", DataType = (int)TensorProto.Types.DataType.Float };
+        overflow.Dims.Add([1L << 40, 1L << 40]);
+        var negative = new TensorProto { Name = "negative", DataType = (int)TensorProto.Types.DataType.Float };
+        negative.Dims.Add(-1);
+        var model = ModelWith(shortRaw, strings, hugeRaw, hugeTyped, overflow, negative);
+        foreach (var name in new[] { "huge_raw", "huge_typed", "overflow", "negative" })
+            Assert.That(() => model.ReadInitializer(name), Throws.TypeOf<BadInputException>().With.Message.Contain($"'{name}'"));
         Assert.That(() => model.ReadInitializer("short"), Throws.TypeOf<BadInputException>().With.Message.Contain("'short'"));
         Assert.That(() => model.ReadInitializer("names"), Throws.TypeOf<BadInputException>().With.Message.Contain("STRING"));
         Assert.That(() => model.ReadInitializer("absent"), Throws.TypeOf<BadInputException>().With.Message.Contain("'absent'"));

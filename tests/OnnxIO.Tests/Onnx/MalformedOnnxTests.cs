@@ -99,6 +99,19 @@ public class MalformedOnnxTests
     }
 
     [Test]
+    public void Invalid_Utf8_In_A_String_Field_Is_Replaced_Not_Thrown()
+    {
+        // producer_name (field 2) with bytes that are not UTF-8: protobuf decodes them to U+FFFD.
+        byte[] graph = [.. Tag(2, 2), 1, (byte)'g'];
+        byte[] model = [.. Tag(2, 2), 3, 0xFF, 0xC0, 0x80, .. Tag(7, 2), .. Varint((ulong)graph.Length), .. graph];
+        using var dir = Fixtures.NewTempDir();
+        File.WriteAllBytes(dir.File("utf8.onnx"), model);
+        var loaded = OnnxModel.Load(dir.File("utf8.onnx"));
+        Assert.That(loaded.Graph.Name, Is.EqualTo("g"));
+        Assert.That(loaded.Proto.ProducerName, Does.Contain("\uFFFD"));
+    }
+
+    [Test]
     public void Duplicate_Initializer_Names()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op14"));
