@@ -93,6 +93,35 @@ public class ExternalDataTests
         Assert.That(t.Bytes.ToArray(), Is.EqualTo(r.Bytes.ToArray()));
     }
 
+    [Test]
+    public void Saving_Over_Itself_Reads_The_Old_Data_Before_Replacing_It()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string data = Fixtures.External + ".onnx.data";
+        File.Copy(Fixtures.Onnx(Fixtures.External), dir.File("m.onnx"));
+        File.Copy(Path.Combine(Fixtures.Dir, data), dir.File(data));
+        var model = OnnxModel.Load(dir.File("m.onnx"));
+        using var ones = Tensor.Allocate("b", DType.F32, [10]);
+        ones.Write<float>().Fill(1f);
+        model.ReplaceInitializer("heads.head.bias", ones);
+        model.Save(dir.File("m.onnx"), OnnxSaveOptions.External(0, data));   // overwrites the data it reads
+
+        var reread = OnnxModel.Load(dir.File("m.onnx"));
+        var reference = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op17"));
+        foreach (var info in reread.ListInitializers())
+        {
+            using var a = reread.ReadInitializer(info.Name);
+            if (info.Name == "heads.head.bias")
+            {
+                Assert.That(a.Read<float>().ToArray(), Is.All.EqualTo(1f));
+                continue;
+            }
+            using var b = reference.ReadInitializer(info.Name);
+            Assert.That(a.Bytes.ToArray(), Is.EqualTo(b.Bytes.ToArray()), info.Name);
+        }
+        Assert.That(Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order(), Is.EqualTo(new[] { "m.onnx", data }));
+    }
+
     [TestCase("../x.data")]
     [TestCase("sub/../../x.data")]
     [TestCase("/etc/hostname")]
