@@ -9,7 +9,7 @@ public sealed partial class OnnxModel
     /// Makes intermediate values graph outputs, so a runtime returns them (e.g. activations for
     /// statistics). A value already an output is skipped. The output's type comes from the graph's
     /// value_info, inputs or initializers when known; otherwise the output carries only its name,
-    /// which ONNX Runtime accepts and fills in by shape inference.
+    /// which ONNX Runtime accepts and fills in by shape inference (onnx.checker does not accept it).
     /// </summary>
     public void AddOutputs(IEnumerable<string> valueNames)
     {
