@@ -1,0 +1,102 @@
+using NUnit.Framework;
+using Amalgam.OnnxIO.Onnx;
+using Onnx;
+
+namespace Amalgam.OnnxIO.Tests.Onnx;
+
+public class OnnxModelComparerTests
+{
+    private static IEnumerable<string> AllModels => Fixtures.Models;
+
+    private static ModelProto Load(string name) => OnnxModel.Load(Fixtures.Onnx(name)).Proto;
+
+    [TestCaseSource(nameof(AllModels))]
+    public void A_Model_Matches_Itself_And_An_Edited_Copy_Of_Its_Weights(string name)
+    {
+        var a = Load(name);
+        var b = a.Clone();
+        foreach (var t in b.Graph.Initializer) t.RawData = Google.Protobuf.ByteString.CopyFrom(new byte[t.RawData.Length]);
+        Assert.That(OnnxModelComparer.Compare(a, a.Clone()), Is.Empty);
+        Assert.That(OnnxModelComparer.Compare(a, b), Is.Empty, "initializer values are not structure");
+    }
+
+    [Test]
+    public void Changed_Attribute_Is_Named()
+    {
+        var a = Load("vit_tiny_op17");
+        var b = a.Clone();
+        var conv = b.Graph.Node.First(n => n.OpType == "Conv");
+        conv.Attribute.Single(x => x.Name == "strides").Ints[0] = 5;
+        var diff = OnnxModelComparer.Compare(a, b);
+        Assert.That(diff, Has.Count.EqualTo(1));
+        Assert.That(diff[0], Does.Contain($"'{conv.Name}'").And.Contain("'strides'").And.Contain("[7, 7] vs [5, 7]"));
+    }
+
+    [Test]
+    public void Changed_Constant_Tensor_Is_Named()
+    {
+        var a = Load("roberta_tiny_op14");
+        var b = a.Clone();
+        var constant = b.Graph.Node.First(n => n.OpType == "Constant" && n.Attribute[0].T.RawData.Length > 0);
+        var bytes = constant.Attribute[0].T.RawData.ToByteArray();
+        bytes[0] ^= 1;
+        constant.Attribute[0].T.RawData = Google.Protobuf.ByteString.CopyFrom(bytes);
+        var diff = OnnxModelComparer.Compare(a, b);
+        Assert.That(diff, Has.Count.EqualTo(1));
+        Assert.That(diff[0], Does.Contain(constant.Name).And.Contain("'value'").And.Contain("tensor values differ"));
+    }
+
+    [Test]
+    public void Renamed_Node_Input_Is_Named()
+    {
+        var a = Load("clip_tiny_op14");
+        var b = a.Clone();
+        int index = b.Graph.Node.ToList().FindIndex(n => n.OpType == "MatMul");
+        string old = b.Graph.Node[index].Input[1];
+        b.Graph.Node[index].Input[1] = "renamed_weight";
+        var diff = OnnxModelComparer.Compare(a, b);
+        Assert.That(diff, Has.Count.EqualTo(1));
+        Assert.That(diff[0], Does.Contain($"node {index} ").And.Contain($"input 1 '{old}' vs 'renamed_weight'"));
+    }
+
+    [Test]
+    public void Different_Initializer_Shape_Type_Or_Name_Is_Named()
+    {
+        var a = Load("roberta_tiny_op17");
+        var b = a.Clone();
+        var emb = b.Graph.Initializer.Single(t => t.Name == "word_embeddings.weight");
+        emb.Dims[0] = 101;
+        b.Graph.Initializer.Single(t => t.Name == "classifier_out.bias").DataType = (int)TensorProto.Types.DataType.Float16;
+        b.Graph.Initializer.Single(t => t.Name == "classifier_out.weight").Name = "head.weight";
+        var diff = OnnxModelComparer.Compare(a, b);
+        Assert.That(diff, Is.EquivalentTo(new[]
+        {
+            "initializer 'word_embeddings.weight' shape [100, 32] vs [101, 32]",
+            "initializer 'classifier_out.weight' only in the first model",
+            "initializer 'classifier_out.bias' element type FLOAT vs FLOAT16",
+            "initializer 'head.weight' only in the second model",
+        }));
+    }
+
+    [Test]
+    public void Opset_14_And_17_Exports_Differ_And_The_List_Is_Capped()
+    {
+        var capped = OnnxModelComparer.Compare(Load("vit_tiny_op14"), Load("vit_tiny_op17"), maxDifferences: 5);
+        Assert.That(capped, Has.Count.EqualTo(5));
+        Assert.That(capped[0], Is.EqualTo("opset imports [ai.onnx 14] vs [ai.onnx 17]"));
+        // LayerNormalization is one node at 17 and eight at 14.
+        var all = OnnxModelComparer.Compare(Load("vit_tiny_op14"), Load("vit_tiny_op17"), maxDifferences: 10_000);
+        Assert.That(all, Has.Some.Match(@"^\d+ vs \d+ nodes$"));
+        Assert.That(all, Has.Some.Contain("op ReduceMean vs LayerNormalization"));
+    }
+
+    [Test]
+    public void Different_Graph_Input_Type_Is_Named()
+    {
+        var a = Load("roberta_tiny_op17");
+        var b = a.Clone();
+        b.Graph.Input[1].Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Int32;
+        var diff = OnnxModelComparer.Compare(a, b);
+        Assert.That(diff, Is.EqualTo(new[] { "graph input 'attention_mask' type INT64 [batch, seq] vs INT32 [batch, seq]" }));
+    }
+}
