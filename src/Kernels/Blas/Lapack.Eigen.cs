@@ -7,7 +7,9 @@ namespace Amalgam.Kernels.Blas;
 /// row-major terms) and only that triangle is read. Eigenvectors come back as ROWS: row j
 /// (<c>[j * n .. j * n + n)</c>) is the unit eigenvector of eigenvalue j; eigenvalues are ascending.
 /// Every call queries LAPACK's optimal workspace (LWORK = -1), allocates it once, and turns a
-/// non-zero INFO into a <see cref="LapackException"/>.
+/// non-zero INFO into a <see cref="LapackException"/>. A NaN or infinity in the part of the matrix
+/// LAPACK reads is rejected up front with an <see cref="ArgumentException"/> naming its position
+/// (OpenBLAS would otherwise return NaNs with INFO = 0, or an opaque internal error).
 /// </summary>
 public static unsafe partial class Lapack
 {
@@ -22,6 +24,7 @@ public static unsafe partial class Lapack
         MatrixArgs.Check(nameof(a), a.Length, n, n, lda);
         if (eigenvalues.Length < n) throw new ArgumentException($"eigenvalues needs {n} floats but has {eigenvalues.Length}", nameof(eigenvalues));
         MatrixArgs.NoOverlap(a, eigenvalues, nameof(a), nameof(eigenvalues));
+        MatrixArgs.CheckFinite(nameof(a), a, n, n, lda, uplo);
         var native = OpenBlas.Native;
         if (n == 0) return;
 
@@ -70,6 +73,7 @@ public static unsafe partial class Lapack
         MatrixArgs.NoOverlap(a, eigenvalues, nameof(a), nameof(eigenvalues));
         MatrixArgs.NoOverlap(a, eigenvectors, nameof(a), nameof(eigenvectors));
         MatrixArgs.NoOverlap(eigenvalues, eigenvectors, nameof(eigenvalues), nameof(eigenvectors));
+        MatrixArgs.CheckFinite(nameof(a), a, n, n, lda, uplo);
         var native = OpenBlas.Native;
         if (n == 0) return 0;
 

@@ -36,6 +36,7 @@ public static unsafe partial class Lapack
         bool rows = layout == RhsLayout.Rows;
         MatrixArgs.Check(nameof(b), b.Length, rows ? nrhs : n, rows ? n : nrhs, ldb);
         MatrixArgs.NoOverlap(a, b, nameof(a), nameof(b));
+        MatrixArgs.CheckFinite(nameof(a), a, n, n, lda, uplo);
         var native = OpenBlas.Native;
         if (n == 0 || nrhs == 0) return 0;
 
@@ -84,6 +85,7 @@ public static unsafe partial class Lapack
             throw new ArgumentException($"singularValues needs {minMn} floats but has {singularValues.Length}", nameof(singularValues));
         MatrixArgs.NoOverlap(a, x, nameof(a), nameof(x));
         MatrixArgs.NoOverlap(b, x, nameof(b), nameof(x));
+        MatrixArgs.CheckFinite(nameof(a), a, m, n, lda);
         var native = OpenBlas.Native;
         if (m == 0 || n == 0)
         {

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Amalgam.Kernels.Blas;
 
 /// <summary>Argument checks shared by the wrappers, so LAPACK/CBLAS never see an illegal value.</summary>
@@ -22,6 +24,25 @@ internal static class MatrixArgs
     {
         if (!input.IsEmpty && !output.IsEmpty && input.Overlaps(output))
             throw new ArgumentException($"{outputName} must not overlap {inputName}", outputName);
+    }
+
+    /// <summary>
+    /// Throws unless every entry LAPACK will read is finite: the whole rows x cols block, or for a
+    /// symmetric matrix (rows == cols) only the given triangle. OpenBLAS does not flag NaN: its
+    /// Cholesky returns INFO = 0 and a NaN solution, and ssyevr fails with an opaque internal error.
+    /// </summary>
+    public static void CheckFinite(string name, ReadOnlySpan<float> a, int rows, int cols, int ld, Triangle? triangle = null)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            int start = triangle == Triangle.Upper ? i : 0;
+            int end = triangle == Triangle.Lower ? i + 1 : cols;
+            var row = a.Slice(i * ld + start, end - start);
+            if (TensorPrimitives.IsFiniteAll(row)) continue;
+            int j = start;
+            while (float.IsFinite(row[j - start])) j++;
+            throw new ArgumentException($"matrix {name} has a non-finite entry {row[j - start]} at ({i}, {j}); LAPACK cannot work with NaN or infinity", name);
+        }
     }
 
     /// <summary>Fortran CHARACTER for a row-major triangle: row-major upper is column-major lower.</summary>

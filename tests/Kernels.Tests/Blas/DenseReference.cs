@@ -89,6 +89,22 @@ internal static class DenseReference
         return (v * inv * u.Transpose() * b, rank);
     }
 
-    /// <summary>Largest absolute entry.</summary>
-    public static double MaxAbs(Matrix<double> m) => m.Enumerate().Max(Math.Abs);
+    /// <summary>
+    /// Largest absolute entry; +Infinity if any entry is NaN. (LINQ's Max skips NaNs and NUnit's
+    /// Is.LessThan orders NaN below everything, so a NaN must not reach an assertion.)
+    /// </summary>
+    public static double MaxAbs(Matrix<double> m) => MaxAbs(m.Enumerate());
+
+    public static double MaxAbs(Vector<double> v) => MaxAbs(v.Enumerate());
+
+    private static double MaxAbs(IEnumerable<double> values)
+    {
+        double max = 0;
+        foreach (double v in values)
+        {
+            if (double.IsNaN(v)) return double.PositiveInfinity;
+            max = Math.Max(max, Math.Abs(v));
+        }
+        return max;
+    }
 }
