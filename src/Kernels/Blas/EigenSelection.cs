@@ -55,6 +55,15 @@ public readonly record struct EigenSelection
         _ => n,
     };
 
+    public override string ToString() => Kind switch
+    {
+        SelectionKind.Index => $"eigenpairs {First}..{Last}",
+        SelectionKind.Largest => $"largest {Count} eigenpairs",
+        SelectionKind.Smallest => $"smallest {Count} eigenpairs",
+        SelectionKind.Value => $"eigenvalues in ({Lower}, {Upper}]",
+        _ => "all eigenpairs",
+    };
+
     /// <summary>The 0-based inclusive index range for index-style selections on an n x n matrix.</summary>
     internal (int First, int Last) IndexRange(int n)
     {
