@@ -230,4 +230,26 @@ public class BlasTests
         }
         Assert.That(again, Is.EqualTo(first).AsCollection);
     }
+
+    [Test]
+    public void ConcurrentCallersGetTheSameBitsAsSerialCalls()
+    {
+        // The engine may run independent solves on several .NET threads at once.
+        var rng = new Random(23);
+        const int n = 160, callers = 4;
+        float[][] a = new float[callers][], b = new float[callers][], serial = new float[callers][], parallel = new float[callers][];
+        for (int t = 0; t < callers; t++)
+        {
+            a[t] = Random(rng, n, n, n);
+            b[t] = Random(rng, n, n, n);
+            serial[t] = new float[n * n];
+            parallel[t] = new float[n * n];
+            BlasLevel3.Sgemm(n, n, n, a[t], b[t], serial[t]);
+        }
+        Parallel.For(0, callers, new ParallelOptions { MaxDegreeOfParallelism = callers }, t =>
+        {
+            for (int repeat = 0; repeat < 3; repeat++) BlasLevel3.Sgemm(n, n, n, a[t], b[t], parallel[t]);
+        });
+        for (int t = 0; t < callers; t++) Assert.That(parallel[t], Is.EqualTo(serial[t]).AsCollection, $"caller {t}");
+    }
 }

@@ -65,6 +65,8 @@ public static unsafe partial class Lapack
     {
         MatrixArgs.Check(nameof(a), a.Length, n, n, lda);
         int maxCount = selection.MaxCount(n);
+        bool byIndex = selection.Kind is not (EigenSelection.SelectionKind.All or EigenSelection.SelectionKind.Value);
+        (int first, int last) = byIndex ? selection.IndexRange(n) : (0, n - 1);
         if (eigenvalues.Length < maxCount)
             throw new ArgumentException($"eigenvalues needs {maxCount} floats for this selection but has {eigenvalues.Length}", nameof(eigenvalues));
         bool vectors = !eigenvectors.IsEmpty;
@@ -86,7 +88,6 @@ public static unsafe partial class Lapack
             case EigenSelection.SelectionKind.Value: range = (byte)'V'; vl = selection.Lower; vu = selection.Upper; break;
             default:
                 range = (byte)'I';
-                (int first, int last) = selection.IndexRange(n);
                 (il, iu) = (first + 1, last + 1); // LAPACK counts from 1.
                 break;
         }
