@@ -1,7 +1,7 @@
-namespace Amalgam.OnnxIO.Tests.Onnx;
+namespace Amalgam.TestSupport;
 
 /// <summary>The models in tests/fixtures (made by make_fixtures.py) and scratch folders for tests.</summary>
-internal static class Fixtures
+public static class Fixtures
 {
     public static readonly string[] Models =
     [
@@ -31,7 +31,7 @@ internal static class Fixtures
     /// <summary>A new empty folder, deleted when disposed.</summary>
     public static TempDir NewTempDir() => new();
 
-    internal sealed class TempDir : IDisposable
+    public sealed class TempDir : IDisposable
     {
         public string Path { get; } = Directory.CreateTempSubdirectory("amalgam-onnx-").FullName;
         public string File(string name) => System.IO.Path.Combine(Path, name);
