@@ -1,0 +1,29 @@
+using System.Text.Json;
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Methods;
+
+/// <summary>
+/// The math of one merge method, separate from I/O and scheduling (the executor streams tensors to
+/// it). Per-tensor methods implement only <see cref="Merge"/>. Global methods (statistics over the
+/// whole model, e.g. TIES' global top-k threshold) declare <see cref="PrepassCount"/> passes: the
+/// executor shows them every shared tensor in <see cref="Observe"/> (sorted by name, one at a time),
+/// calls <see cref="EndPrepass"/>, and then runs the merge pass. A method instance serves one merge.
+/// </summary>
+public abstract class MergeMethod
+{
+    /// <summary>Passes over all shared tensors needed before the merge pass (0 = per-tensor method).</summary>
+    public virtual int PrepassCount => 0;
+
+    /// <summary>Accumulates statistics of pass <paramref name="pass"/> (0-based) from one tensor.</summary>
+    public virtual void Observe(int pass, TensorGroup group) { }
+
+    /// <summary>Finishes pass <paramref name="pass"/> once every tensor was observed.</summary>
+    public virtual void EndPrepass(int pass) { }
+
+    /// <summary>Writes the merged tensor (f32, same shape) for one shared parameter.</summary>
+    public abstract void Merge(TensorGroup group, Tensor merged);
+
+    /// <summary>Method-specific results for the JSON report (thresholds, kept fractions, ...).</summary>
+    public virtual void WriteReport(Utf8JsonWriter writer) { }
+}

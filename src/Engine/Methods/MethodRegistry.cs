@@ -1,0 +1,19 @@
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Methods;
+
+/// <summary>
+/// Every merge method by name, with its parameters and defaults declared in one place (each
+/// method's file declares its own <see cref="MethodSpec"/> as a static `Spec`). The CLI, the YAML
+/// reader, --help and the report all read this registry.
+/// </summary>
+public static class MethodRegistry
+{
+    public static IReadOnlyList<MethodSpec> All { get; } =
+    [
+    ];
+
+    public static MethodSpec Get(string name) =>
+        All.FirstOrDefault(m => m.Name == name)
+        ?? throw new BadInputException($"unknown method '{name}' (known: {string.Join(", ", All.Select(m => m.Name))})");
+}
