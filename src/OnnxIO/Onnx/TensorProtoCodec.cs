@@ -1,0 +1,149 @@
+using Amalgam.Kernels;
+using Google.Protobuf;
+using Onnx;
+
+namespace Amalgam.OnnxIO.Onnx;
+
+/// <summary>
+/// Converts between ONNX TensorProto and our <see cref="Tensor"/>. A TensorProto keeps its values in
+/// one of three places (onnx.proto, TensorProto): raw_data (little-endian bytes), a typed repeated
+/// field (float_data, int32_data, ...), or an external file (data_location = EXTERNAL).
+/// </summary>
+internal static class TensorProtoCodec
+{
+    static TensorProtoCodec()
+    {
+        // raw_data and external data are little-endian; we copy them as-is.
+        if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX I/O needs a little-endian machine");
+    }
+
+    /// <summary>Dtype, shape and byte length of a tensor, checked; throws BadInputException naming it.</summary>
+    public static (DType DType, long[] Shape, long ByteLength) Describe(TensorProto t, string file)
+    {
+        if (!OnnxDTypes.TryToDType(t.DataType, out DType dtype))
+            throw new BadInputException($"{file}: tensor '{t.Name}' has element type {OnnxDTypes.OnnxName(t.DataType)}, which is not supported");
+        long[] shape = t.Dims.ToArray();
+        if (!Shapes.TryElementCount(shape, out long count) || count > long.MaxValue / dtype.Size())
+            throw new BadInputException($"{file}: tensor '{t.Name}' has an invalid shape {Shapes.Format(shape)}");
+        if (t.Segment is not null)
+            throw new BadInputException($"{file}: tensor '{t.Name}' is segmented, which is not supported");
+        return (dtype, shape, count * dtype.Size());
+    }
+
+    public static bool IsExternal(TensorProto t) => t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
+
+    /// <summary>The tensor's values as a new owning tensor named like the TensorProto.</summary>
+    public static unsafe Tensor Decode(TensorProto t, string file, string baseDirectory)
+    {
+        var (dtype, shape, bytes) = Describe(t, file);
+        var result = Tensor.Allocate(t.Name, dtype, shape, zero: false);
+        try
+        {
+            if (IsExternal(t))
+            {
+                var ext = ExternalData.Resolve(t, file, baseDirectory, bytes);
+                ExternalData.ReadInto(ext, result.Pointer, file, t.Name);
+            }
+            else if (t.HasRawData)
+            {
+                if (t.RawData.Length != bytes)
+                    throw new BadInputException($"{file}: tensor '{t.Name}' has {t.RawData.Length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
+                t.RawData.Span.CopyTo(new Span<byte>(result.Pointer, checked((int)bytes)));
+            }
+            else
+            {
+                DecodeTypedField(t, result, file);
+            }
+            return result;
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Values stored in the typed fields. onnx.proto: int32_data also carries int8, uint8,
+    /// bool, float16 and bfloat16 values (float16/bfloat16 as their bit patterns), one per int32.</summary>
+    private static void DecodeTypedField(TensorProto t, Tensor result, string file)
+    {
+        long n = result.ElementCount;
+        void CheckCount(int have, string field)
+        {
+            if (have != n)
+                throw new BadInputException($"{file}: tensor '{t.Name}' has {have} values in {field}, its shape {Shapes.Format(result.Shape)} needs {n}");
+        }
+        switch (result.DType)
+        {
+            case DType.F32:
+                CheckCount(t.FloatData.Count, "float_data");
+                CopyRepeated(t.FloatData, result.Write<float>());
+                break;
+            case DType.F64:
+                CheckCount(t.DoubleData.Count, "double_data");
+                CopyRepeated(t.DoubleData, result.Write<double>());
+                break;
+            case DType.I64:
+                CheckCount(t.Int64Data.Count, "int64_data");
+                CopyRepeated(t.Int64Data, result.Write<long>());
+                break;
+            case DType.I32:
+                CheckCount(t.Int32Data.Count, "int32_data");
+                CopyRepeated(t.Int32Data, result.Write<int>());
+                break;
+            case DType.F16 or DType.BF16:
+            {
+                CheckCount(t.Int32Data.Count, "int32_data");
+                var dst = result.Write<ushort>();
+                for (int i = 0; i < dst.Length; i++) dst[i] = unchecked((ushort)t.Int32Data[i]);
+                break;
+            }
+            case DType.I8 or DType.U8 or DType.Bool:
+            {
+                CheckCount(t.Int32Data.Count, "int32_data");
+                var dst = result.Write<byte>();
+                for (int i = 0; i < dst.Length; i++) dst[i] = unchecked((byte)t.Int32Data[i]);
+                break;
+            }
+            default:
+                throw new BadInputException($"{file}: tensor '{t.Name}' has element type {result.DType.ShortName()}, which is not supported");
+        }
+    }
+
+    private static void CopyRepeated<T>(Google.Protobuf.Collections.RepeatedField<T> src, Span<T> dst)
+    {
+        for (int i = 0; i < dst.Length; i++) dst[i] = src[i];
+    }
+
+    /// <summary>Stores <paramref name="values"/> in <paramref name="t"/> as raw_data, dropping any typed
+    /// field or external reference; name, dims, data_type and doc_string stay.</summary>
+    public static void SetRawData(TensorProto t, ReadOnlySpan<byte> values)
+    {
+        ClearValues(t);
+        t.RawData = ByteString.CopyFrom(values);
+    }
+
+    /// <summary>Removes the tensor's values from wherever they are stored.</summary>
+    public static void ClearValues(TensorProto t)
+    {
+        t.FloatData.Clear();
+        t.Int32Data.Clear();
+        t.StringData.Clear();
+        t.Int64Data.Clear();
+        t.DoubleData.Clear();
+        t.Uint64Data.Clear();
+        t.ClearRawData();
+        t.ExternalData.Clear();
+        // Clear rather than set DEFAULT, so an inlined tensor serialises exactly like one never external.
+        t.ClearDataLocation();
+    }
+
+    /// <summary>Little-endian bytes of a tensor whose values are inline in raw_data or a typed field.</summary>
+    public static byte[] InlineBytes(TensorProto t, string file)
+    {
+        if (t.HasRawData) return t.RawData.ToByteArray();
+        using var decoded = Decode(t, file, baseDirectory: "");
+        return decoded.Bytes.ToArray();
+    }
+
+}
