@@ -1,0 +1,126 @@
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Runtime;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Amalgam.Bench.Runtime;
+
+/// <summary>
+/// Per-call Run latency of the tiny ViT fixture through our ORT binding, against the same model, library
+/// version and thread settings run in a loop by ONNX Runtime's own Node binding (measured in GlobalSetup).
+/// The "Ours/Node" column is the ratio; the target is at most 1.05 for the comparable ORT-allocated run.
+/// Run: dotnet run -c Release --project bench -- --filter '*OrtRunBenchmarks*'
+/// </summary>
+[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
+[Config(typeof(NodeRatioConfig))]
+public class OrtRunBenchmarks
+{
+    private const int Threads = 1; // same on both sides; 1 keeps the shared 2-core machine's noise down
+    private const string Level = "all";
+    private const string InputName = "pixel_values";
+
+    private InferenceSession _session = null!;
+    private Tensor _pixels = null!;
+    private Tensor _logits = null!;
+    private Dictionary<string, Tensor> _feed = null!;
+    private Dictionary<string, Tensor> _outputs = null!;
+    private BoundRun _bound = null!;
+
+    [Params(1, 16)]
+    public int Batch { get; set; }
+
+    internal static string Key(int batch) => $"vit_tiny_op17-b{batch}-t{Threads}";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        string model = Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", "vit_tiny_op17.onnx");
+        NodeOrtReference.Measure(Key(Batch), model, InputName, Batch, Threads, Level, warmup: 200, runs: Batch == 1 ? 5000 : 1000);
+
+        _session = InferenceSession.FromFile(model, new SessionOptions
+        {
+            IntraOpThreads = Threads,
+            InterOpThreads = 1,
+            OptimizationLevel = GraphOptimizationLevel.All,
+        });
+        _pixels = Tensor.Allocate(InputName, DType.F32, [Batch, 3, 28, 28]);
+        Span<float> px = _pixels.Write<float>();
+        for (int i = 0; i < px.Length; i++) px[i] = i % 255 / 255f; // the ramp the node script uses
+        _logits = Tensor.Allocate("logits", DType.F32, [Batch, 10]);
+        _feed = new() { [InputName] = _pixels };
+        _outputs = new() { ["logits"] = _logits };
+        _bound = _session.Bind(_feed, _outputs);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _bound.Dispose();
+        _session.Dispose();
+        _pixels.Dispose();
+        _logits.Dispose();
+    }
+
+    /// <summary>What node does per call: wrap the input, let ORT allocate the output, hand it back.</summary>
+    [Benchmark(Baseline = true)]
+    public float OrtAllocatedOutput()
+    {
+        using var outputs = _session.Run(_feed);
+        return outputs[0].Read<float>()[0];
+    }
+
+    /// <summary>Output written into our pre-allocated tensor (no output allocation).</summary>
+    [Benchmark]
+    public float PreallocatedOutput()
+    {
+        _session.Run(_feed, _outputs);
+        return _logits.Read<float>()[0];
+    }
+
+    /// <summary>OrtValues and names bound once; each call is one native Run.</summary>
+    [Benchmark]
+    public float BoundRun()
+    {
+        _bound.Run();
+        return _logits.Read<float>()[0];
+    }
+
+    private sealed class NodeRatioConfig : ManualConfig
+    {
+        public NodeRatioConfig()
+        {
+            AddColumn(new NodeColumn(ratio: false), new NodeColumn(ratio: true));
+        }
+    }
+
+    /// <summary>Node's mean per call for the same batch, or our mean divided by it.</summary>
+    private sealed class NodeColumn(bool ratio) : IColumn
+    {
+        public string Id => ratio ? "OursOverNode" : "NodeMean";
+        public string ColumnName => ratio ? "Ours/Node" : "Node mean";
+        public bool AlwaysShow => true;
+        public ColumnCategory Category => ColumnCategory.Custom;
+        public int PriorityInCategory => ratio ? 1 : 0;
+        public bool IsNumeric => true;
+        public UnitType UnitType => UnitType.Dimensionless;
+        public string Legend => ratio
+            ? "Our mean time per call divided by onnxruntime-node's for the same model, batch and threads"
+            : "onnxruntime-node 1.30.0 mean time per call (same model, batch, threads), measured in GlobalSetup";
+        public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+        public bool IsAvailable(Summary summary) => true;
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+        public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        {
+            int batch = (int)benchmarkCase.Parameters["Batch"];
+            double? nodeMicros = NodeOrtReference.Read(Key(batch));
+            if (nodeMicros is null) return "n/a";
+            if (!ratio) return $"{nodeMicros.Value:F1} us";
+            double? oursNs = summary[benchmarkCase]?.ResultStatistics?.Mean;
+            return oursNs is null ? "n/a" : $"{oursNs.Value / 1000 / nodeMicros.Value:F3}";
+        }
+    }
+}
