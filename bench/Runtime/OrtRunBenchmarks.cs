@@ -10,7 +10,7 @@ namespace Amalgam.Bench.Runtime;
 
 /// <summary>
 /// Per-call Run latency of the tiny ViT fixture through our ORT binding, against the same model, library
-/// version and thread settings run in a loop by ONNX Runtime's own Node binding (measured in GlobalSetup).
+/// version and thread settings run in a loop by ONNX Runtime's own Node binding (measured in each GlobalSetup).
 /// The "Ours/Node" column is the ratio; the target is at most 1.05 for the comparable ORT-allocated run.
 /// Run: dotnet run -c Release --project bench -- --filter '*OrtRunBenchmarks*'
 /// </summary>
@@ -32,13 +32,23 @@ public class OrtRunBenchmarks
     [Params(1, 16)]
     public int Batch { get; set; }
 
-    internal static string Key(int batch) => $"vit_tiny_op17-b{batch}-t{Threads}";
+    internal static string Key(string method, int batch) => $"vit_tiny_op17-{method}-b{batch}-t{Threads}";
 
-    [GlobalSetup]
-    public void Setup()
+    // BenchmarkDotNet runs each method in its own process; each measures node right before its own timing,
+    // so every row's ratio pairs two measurements taken back to back on the same (shared, noisy) machine.
+    [GlobalSetup(Target = nameof(OrtAllocatedOutput))]
+    public void SetupOrtAllocated() => Setup(nameof(OrtAllocatedOutput));
+
+    [GlobalSetup(Target = nameof(PreallocatedOutput))]
+    public void SetupPreallocated() => Setup(nameof(PreallocatedOutput));
+
+    [GlobalSetup(Target = nameof(BoundRun))]
+    public void SetupBound() => Setup(nameof(BoundRun));
+
+    private void Setup(string method)
     {
         string model = Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", "vit_tiny_op17.onnx");
-        NodeOrtReference.Measure(Key(Batch), model, InputName, Batch, Threads, Level, warmup: 200, runs: Batch == 1 ? 5000 : 1000);
+        NodeOrtReference.Measure(Key(method, Batch), model, InputName, Batch, Threads, Level, warmup: 500, runs: Batch == 1 ? 15000 : 3000);
 
         _session = InferenceSession.FromFile(model, new SessionOptions
         {
@@ -116,7 +126,7 @@ public class OrtRunBenchmarks
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
         {
             int batch = (int)benchmarkCase.Parameters["Batch"];
-            double? nodeMicros = NodeOrtReference.Read(Key(batch));
+            double? nodeMicros = NodeOrtReference.Read(Key(benchmarkCase.Descriptor.WorkloadMethod.Name, batch));
             if (nodeMicros is null) return "n/a";
             if (!ratio) return $"{nodeMicros.Value:F1} us";
             double? oursNs = summary[benchmarkCase]?.ResultStatistics?.Mean;

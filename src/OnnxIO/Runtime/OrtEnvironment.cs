@@ -34,13 +34,15 @@ public sealed unsafe class OrtEnvironment
     }
 
     /// <summary>The environment, created with <see cref="OrtLogLevel.Error"/> if nothing created it yet.</summary>
-    public static OrtEnvironment Instance => Initialise(null);
+    public static OrtEnvironment Instance => GetOrCreate(null);
 
     /// <summary>
     /// Creates the environment with <paramref name="level"/>; returns the existing one if it already has
     /// that level, and throws if it was already created with another (ORT cannot change it afterwards).
     /// </summary>
-    public static OrtEnvironment Initialise(OrtLogLevel? level)
+    public static OrtEnvironment Initialise(OrtLogLevel level) => GetOrCreate(level);
+
+    private static OrtEnvironment GetOrCreate(OrtLogLevel? level)
     {
         lock (s_lock)
         {

@@ -62,6 +62,10 @@ public sealed record SessionOptions
     {
         if (!env.AvailableProviders.Contains(CudaProviderName))
             throw new OrtProviderUnavailableException($"{NoCudaMessage} (it has {string.Join(", ", env.AvailableProviders)}); use --device cpu or point AMALGAM_ORT_LIBRARY at a CUDA build");
+        // ORT loads the provider from the folder of libonnxruntime itself. Checking first spares the user
+        // ORT's multi-line log of the failed load when the file is simply not there.
+        if (MissingProviderLibrary(env.LibraryPath) is { } missing)
+            throw new OrtProviderUnavailableException($"{NoCudaMessage} ({missing} is not beside {env.LibraryPath}); use --device cpu or install ONNX Runtime's CUDA build there");
         try
         {
             IntPtr p;
@@ -82,5 +86,14 @@ public sealed record SessionOptions
             string reason = e.OrtMessage.ReplaceLineEndings(" ");
             throw new OrtProviderUnavailableException($"{NoCudaMessage} that can start (ORT: {reason})", e);
         }
+    }
+
+    /// <summary>The CUDA provider library's file name if it is missing beside <paramref name="ortLibrary"/>; null if present or unknowable.</summary>
+    internal static string? MissingProviderLibrary(string ortLibrary)
+    {
+        string? folder = Path.GetDirectoryName(ortLibrary);
+        if (string.IsNullOrEmpty(folder)) return null; // loaded by the system loader from a bare name
+        string name = OperatingSystem.IsWindows() ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
+        return File.Exists(Path.Combine(folder, name)) ? null : name;
     }
 }

@@ -133,4 +133,19 @@ public sealed class SessionErrorTests
         Assert.That(e.Message, Does.Not.Contain("\n"));
         Assert.That(e, Is.InstanceOf<BadInputException>());
     }
+
+    [Test]
+    public void Cuda_provider_library_check_looks_beside_the_loaded_ort_library()
+    {
+        string dir = Directory.CreateTempSubdirectory("amalgam-ort-").FullName;
+        try
+        {
+            string ort = Path.Combine(dir, "libonnxruntime.so.1");
+            Assert.That(SessionOptions.MissingProviderLibrary(ort), Is.EqualTo("libonnxruntime_providers_cuda.so"));
+            File.WriteAllBytes(Path.Combine(dir, "libonnxruntime_providers_cuda.so"), []);
+            Assert.That(SessionOptions.MissingProviderLibrary(ort), Is.Null);
+            Assert.That(SessionOptions.MissingProviderLibrary("libonnxruntime.so.1"), Is.Null, "system-loaded: location unknown, let ORT decide");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
 }
