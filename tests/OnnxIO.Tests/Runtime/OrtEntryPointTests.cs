@@ -25,6 +25,7 @@ public sealed unsafe class OrtEntryPointTests
     public void Cuda_provider_options_entries_create_update_and_release()
     {
         OrtApi api = OrtApi.Instance;
+        _ = OrtEnvironment.Instance; // ORT needs its logger before providers are touched
         IntPtr options = IntPtr.Zero;
         IntPtr status = api.CreateCUDAProviderOptions(&options);
         if (status != IntPtr.Zero)
