@@ -16,6 +16,7 @@ public sealed unsafe class InferenceSession : IDisposable
     private readonly OrtEnvironment _env;
     private readonly OrtSessionHandle _session;
     private readonly OrtRunOptionsHandle _runOptions;
+    private readonly string[] _allOutputNames;
 
     private InferenceSession(OrtApi api, OrtEnvironment env, OrtSessionHandle session, string source)
     {
@@ -30,6 +31,7 @@ public sealed unsafe class InferenceSession : IDisposable
             _runOptions = new OrtRunOptionsHandle(runOptions);
             Inputs = SessionMetadata.Read(api, session.Native, inputs: true);
             Outputs = SessionMetadata.Read(api, session.Native, inputs: false);
+            _allOutputNames = Outputs.Select(o => o.Name).ToArray();
         }
         catch
         {
@@ -77,7 +79,7 @@ public sealed unsafe class InferenceSession : IDisposable
     public SessionOutputs Run(IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyList<string>? outputNames = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        outputNames ??= Outputs.Select(o => o.Name).ToArray();
+        outputNames ??= _allOutputNames;
         using var inputValues = new OrtValueSet(_api, _env, inputs, writable: false);
         using var inputNames = new NativeUtf8Strings(inputValues.Names);
         using var outNames = new NativeUtf8Strings(outputNames);
