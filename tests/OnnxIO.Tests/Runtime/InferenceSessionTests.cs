@@ -183,4 +183,29 @@ public sealed unsafe class InferenceSessionTests
             Assert.That(outputs["z"].Read<float>().ToArray(), Is.EqualTo(z), options.ToString());
         }
     }
+
+    [Test]
+    public void Concurrent_runs_on_one_session_give_the_sequential_results()
+    {
+        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w), new SessionOptions { IntraOpThreads = 1 });
+        var xs = Enumerable.Range(0, 8).Select(i => RandomX(3, seed: 100 + i)).ToArray();
+        try
+        {
+            var expected = xs.Select(Expected).ToArray();
+            var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+            Parallel.For(0, xs.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+            {
+                for (int rep = 0; rep < 25; rep++)
+                {
+                    using var outputs = session.Run(Feed(xs[i]));
+                    if (!outputs["y"].Read<float>().SequenceEqual(expected[i].Y)) failures.Add($"input {i} rep {rep}");
+                }
+            });
+            Assert.That(failures, Is.Empty);
+        }
+        finally
+        {
+            foreach (Tensor x in xs) x.Dispose();
+        }
+    }
 }
