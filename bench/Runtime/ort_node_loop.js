@@ -5,7 +5,9 @@
 //
 // usage: node ort_node_loop.js <extracted package dir> <model.onnx> <input name> <batch> <intra-op threads>
 //                              <optimisation level: disabled|basic|extended|all> <warm-up runs> <timed runs>
-// prints one JSON line: {"batch":..,"threads":..,"runs":..,"meanMicroseconds":..,"version":..}
+// prints one JSON line: {"batch":..,"threads":..,"runs":..,"meanMicroseconds":..,"medianBlockMicroseconds":..,"version":..}
+// The timed runs are split into 10 blocks; the median block mean resists the shared machine's noise the
+// way BenchmarkDotNet's median over its iterations does.
 'use strict';
 const path = require('path');
 
@@ -42,10 +44,21 @@ const feeds = { [inputName]: new Tensor('float32', pixels, [batch, 3, 28, 28]) }
 const fetches = { logits: null };
 
 for (let i = 0; i < warmup; i++) session.run(feeds, fetches, {});
-const start = process.hrtime.bigint();
-let sink = 0;
-for (let i = 0; i < runs; i++) sink += session.run(feeds, fetches, {}).logits.data[0];
-const elapsedNs = Number(process.hrtime.bigint() - start);
+const blocks = 10, perBlock = Math.max(1, Math.floor(runs / blocks));
+const blockMeans = [];
+let totalNs = 0, sink = 0;
+for (let b = 0; b < blocks; b++) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < perBlock; i++) sink += session.run(feeds, fetches, {}).logits.data[0];
+  const ns = Number(process.hrtime.bigint() - start);
+  totalNs += ns;
+  blockMeans.push(ns / perBlock / 1000);
+}
+blockMeans.sort((a, b) => a - b);
+const median = (blockMeans[blocks / 2 - 1] + blockMeans[blocks / 2]) / 2;
 const pkg = require(path.join(pkgDir, 'package.json'));
-console.log(JSON.stringify({ batch, threads, runs, meanMicroseconds: elapsedNs / runs / 1000, version: pkg.version, sink }));
+console.log(JSON.stringify({
+  batch, threads, runs: blocks * perBlock, meanMicroseconds: totalNs / (blocks * perBlock) / 1000,
+  medianBlockMicroseconds: median, version: pkg.version, sink,
+}));
 session.dispose();
