@@ -4,19 +4,21 @@
 // Tensor constructor, which a four-field class satisfies.
 //
 // usage: node ort_node_loop.js <extracted package dir> <model.onnx> <input name> <batch> <intra-op threads>
-//                              <optimisation level: disabled|basic|extended|all> <warm-up runs> <timed runs>
-// prints one JSON line: {"batch":..,"threads":..,"runs":..,"meanMicroseconds":..,"medianBlockMicroseconds":..,"minBlockMicroseconds":..,"version":..}
-// The timed runs are split into 20 blocks. Other work on a shared machine only ever adds time, so the
-// fastest block mean is the steadiest figure; it pairs with BenchmarkDotNet's Min over its iterations.
+//                              <optimisation level: disabled|basic|extended|all> <warm-up runs> <timed runs | serve>
+// With a run count: warms up, times that many runs with process.hrtime and prints one JSON line
+//   {"batch":..,"threads":..,"runs":..,"meanMicroseconds":..,"version":..}.
+// With "serve": warms up, then for every number N read from stdin times N runs and prints
+//   {"meanMicroseconds":..} (one line each), so the C# benchmark can interleave node's blocks with its own.
 'use strict';
 const path = require('path');
+const readline = require('readline');
 
 const [pkgDir, modelPath, inputName, batchArg, threadsArg, level, warmupArg, runsArg] = process.argv.slice(2);
 if (runsArg === undefined) {
-  console.error('usage: node ort_node_loop.js <pkg dir> <model> <input name> <batch> <threads> <level> <warm-up> <runs>');
+  console.error('usage: node ort_node_loop.js <pkg dir> <model> <input name> <batch> <threads> <level> <warm-up> <runs|serve>');
   process.exit(2);
 }
-const batch = Number(batchArg), threads = Number(threadsArg), warmup = Number(warmupArg), runs = Number(runsArg);
+const batch = Number(batchArg), threads = Number(threadsArg), warmup = Number(warmupArg);
 
 class Tensor {
   constructor(type, data, dims) {
@@ -42,23 +44,26 @@ const pixels = new Float32Array(batch * 3 * 28 * 28);
 for (let i = 0; i < pixels.length; i++) pixels[i] = (i % 255) / 255;
 const feeds = { [inputName]: new Tensor('float32', pixels, [batch, 3, 28, 28]) };
 const fetches = { logits: null };
+let sink = 0;
 
-for (let i = 0; i < warmup; i++) session.run(feeds, fetches, {});
-const blocks = 20, perBlock = Math.max(1, Math.floor(runs / blocks));
-const blockMeans = [];
-let totalNs = 0, sink = 0;
-for (let b = 0; b < blocks; b++) {
+function timeRuns(runs) {
   const start = process.hrtime.bigint();
-  for (let i = 0; i < perBlock; i++) sink += session.run(feeds, fetches, {}).logits.data[0];
-  const ns = Number(process.hrtime.bigint() - start);
-  totalNs += ns;
-  blockMeans.push(ns / perBlock / 1000);
+  for (let i = 0; i < runs; i++) sink += session.run(feeds, fetches, {}).logits.data[0];
+  return Number(process.hrtime.bigint() - start) / runs / 1000;
 }
-blockMeans.sort((a, b) => a - b);
-const median = (blockMeans[blocks / 2 - 1] + blockMeans[blocks / 2]) / 2;
-const pkg = require(path.join(pkgDir, 'package.json'));
-console.log(JSON.stringify({
-  batch, threads, runs: blocks * perBlock, meanMicroseconds: totalNs / (blocks * perBlock) / 1000,
-  medianBlockMicroseconds: median, minBlockMicroseconds: blockMeans[0], version: pkg.version, sink,
-}));
-session.dispose();
+
+timeRuns(warmup);
+if (runsArg === 'serve') {
+  const lines = readline.createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    const runs = Number(line.trim());
+    if (!(runs > 0)) { lines.close(); return; }
+    console.log(JSON.stringify({ meanMicroseconds: timeRuns(runs) }));
+  });
+  lines.on('close', () => session.dispose());
+} else {
+  const runs = Number(runsArg);
+  const pkg = require(path.join(pkgDir, 'package.json'));
+  console.log(JSON.stringify({ batch, threads, runs, meanMicroseconds: timeRuns(runs), version: pkg.version, sink }));
+  session.dispose();
+}
