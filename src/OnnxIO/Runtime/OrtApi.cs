@@ -211,10 +211,4 @@ internal sealed unsafe class OrtApi
         ReleaseStatus(status);
         return new OrtException(code, message);
     }
-
-    /// <summary>Frees a string ORT allocated with the default allocator.</summary>
-    public void FreeWithDefaultAllocator(void* p)
-    {
-        if (p != null) Check(AllocatorFree(DefaultAllocator, p));
-    }
 }
