@@ -15,12 +15,15 @@ public static class Fixtures
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             string candidate = Path.Combine(dir.FullName, "tests", "fixtures");
-            if (File.Exists(Path.Combine(candidate, "make_fixtures.py"))) return candidate;
+            if (System.IO.File.Exists(Path.Combine(candidate, "make_fixtures.py"))) return candidate;
         }
         throw new DirectoryNotFoundException("tests/fixtures not found above " + AppContext.BaseDirectory);
     });
 
     public static string Dir => Folder.Value;
+
+    /// <summary>Path of a file in tests/fixtures.</summary>
+    public static string File(string fileName) => Path.Combine(Dir, fileName);
 
     /// <summary>Path of "&lt;name&gt;.onnx".</summary>
     public static string Onnx(string name) => Path.Combine(Dir, name + ".onnx");
