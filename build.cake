@@ -171,7 +171,8 @@ Task("Test")
         failed += Count("failed") + Count("error") + Count("timeout") + Count("aborted");
         skipped += Count("notExecuted");
     }
-    Information($"tests: {passed} passed, {failed} failed, {skipped} skipped");
+    // Plain (no colour codes): CI and scripts read this line.
+    Console.WriteLine($"tests: {passed} passed, {failed} failed, {skipped} skipped");
     if (failure != null) throw failure;
     if (passed == 0) throw new Exception("no test ran");
 });
