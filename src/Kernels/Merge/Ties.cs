@@ -1,5 +1,3 @@
-using System.Numerics.Tensors;
-
 namespace Amalgam.Kernels.Merge;
 
 /// <summary>How TIES combines the agreeing entries of one element.</summary>
@@ -24,8 +22,6 @@ public enum TiesMergeMode
 /// </summary>
 public static class Ties
 {
-    private const int Block = 1024;
-
     /// <summary>tau[i] = |tau[i]| &gt;= threshold ? tau[i] : 0 (the global-scope trim; equal entries kept).</summary>
     public static void TrimInPlace(Span<float> tau, float threshold) => Elementwise.Run<TrimOp>(tau, tau, tau, threshold);
 
@@ -38,21 +34,22 @@ public static class Ties
     /// whose total over the model decides the sign used where gamma = 0 (zero_sign = majority:
     /// +1 if the total is &gt;= 0, else -1).
     /// </summary>
-    public static long ElectSign(TileSet trimmed, ReadOnlySpan<float> weights, Span<float> gamma)
+    public static unsafe long ElectSign(TileSet trimmed, ReadOnlySpan<float> weights, Span<float> gamma)
     {
         CheckTiles(trimmed, weights, gamma.Length);
-        long signSum = 0;
-        Span<float> ones = stackalloc float[trimmed.Count];
-        ReadOnlySpan<float> w = weights.IsEmpty ? Ones(ones) : weights;
-        for (int start = 0; start < gamma.Length; start += Block)
+        int taskCount = trimmed.Count;
+        if (taskCount == 0) { gamma.Clear(); return 0; }
+        Span<float> w = stackalloc float[taskCount];
+        Span<nint> tiles = stackalloc nint[taskCount];
+        if (weights.IsEmpty) w.Fill(1f); else weights.CopyTo(w);
+        fixed (float* stackedBase = trimmed.StackedBuffer)
+        fixed (float* wp = w)
+        fixed (nint* pp = tiles)
+        fixed (float* gp = gamma)
         {
-            int len = Math.Min(Block, gamma.Length - start);
-            var g = gamma.Slice(start, len);
-            TaskArithmetic.WeightedSum(trimmed.Slice(start, len), w, g);
-            Elementwise.Run<SignOp>(g, g, g, 0f);
-            signSum += (long)TensorPrimitives.Sum<float>(g); // at most 1024 values of +-1: exact
+            trimmed.GetPointers(stackedBase, tiles);
+            return TiesKernels.Elect((float**)pp, wp, taskCount, gp, gamma.Length);
         }
-        return signSum;
     }
 
     /// <summary>
@@ -61,53 +58,26 @@ public static class Ties
     /// by <paramref name="mode"/>; no agreeing entry gives 0. <paramref name="merged"/> must not
     /// overlap the inputs except <paramref name="gamma"/>.
     /// </summary>
-    public static void DisjointMerge(TileSet trimmed, ReadOnlySpan<float> weights, ReadOnlySpan<float> gamma, float zeroSign,
+    public static unsafe void DisjointMerge(TileSet trimmed, ReadOnlySpan<float> weights, ReadOnlySpan<float> gamma, float zeroSign,
         TiesMergeMode mode, Span<float> merged)
     {
         CheckTiles(trimmed, weights, merged.Length);
         if (gamma.Length != merged.Length) throw new ArgumentException("gamma and merged must have the same length.", nameof(gamma));
         if (zeroSign is not (1f or -1f)) throw new ArgumentOutOfRangeException(nameof(zeroSign), zeroSign, "zeroSign must be +1 or -1.");
-        Span<float> ones = stackalloc float[trimmed.Count];
-        ReadOnlySpan<float> w = weights.IsEmpty ? Ones(ones) : weights;
-        Span<float> sign = stackalloc float[Block];
-        Span<float> weightSum = stackalloc float[Block];
-        for (int start = 0; start < merged.Length; start += Block)
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
+        int taskCount = trimmed.Count;
+        Span<float> w = stackalloc float[taskCount];
+        Span<nint> tiles = stackalloc nint[taskCount];
+        if (weights.IsEmpty) w.Fill(1f); else weights.CopyTo(w);
+        fixed (float* stackedBase = trimmed.StackedBuffer)
+        fixed (float* wp = w)
+        fixed (nint* pp = tiles)
+        fixed (float* gp = gamma)
+        fixed (float* op = merged)
         {
-            int len = Math.Min(Block, merged.Length - start);
-            var s = sign[..len];
-            var acc = merged.Slice(start, len);
-            Elementwise.Run<ResolveZeroOp>(s, gamma.Slice(start, len), s, zeroSign);
-            var tiles = trimmed.Slice(start, len);
-            acc.Clear();
-            switch (mode)
-            {
-                case TiesMergeMode.Sum:
-                    for (int k = 0; k < tiles.Count; k++) Elementwise.Run<AgreeingSumOp>(acc, tiles[k], s, w[k]);
-                    break;
-                case TiesMergeMode.Mean:
-                    var den = weightSum[..len];
-                    den.Clear();
-                    for (int k = 0; k < tiles.Count; k++)
-                    {
-                        Elementwise.Run<AgreeingSumOp>(acc, tiles[k], s, w[k]);
-                        Elementwise.Run<AgreeingWeightOp>(den, tiles[k], s, w[k]);
-                    }
-                    Elementwise.Run<DivideOrKeepOp>(acc, acc, den, 0f);
-                    break;
-                case TiesMergeMode.Max:
-                    for (int k = 0; k < tiles.Count; k++) Elementwise.Run<AgreeingMaxOp>(acc, tiles[k], s, w[k]);
-                    Elementwise.Run<MultiplyOp>(acc, acc, s, 0f);
-                    break;
-                default:
-                    throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
-            }
+            trimmed.GetPointers(stackedBase, tiles);
+            TiesKernels.Merge((float**)pp, wp, taskCount, gp, zeroSign, mode, op, merged.Length);
         }
-    }
-
-    private static ReadOnlySpan<float> Ones(Span<float> buffer)
-    {
-        buffer.Fill(1f);
-        return buffer;
     }
 
     private static void CheckTiles(TileSet tiles, ReadOnlySpan<float> weights, int length)

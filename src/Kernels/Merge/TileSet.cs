@@ -62,6 +62,19 @@ public readonly unsafe ref struct TileSet
         }
     }
 
+    /// <summary>
+    /// Writes the address of each tile's first element to <paramref name="dest"/>. Stacked sets
+    /// must be pinned by the caller: pass the address of the stacked buffer's first element.
+    /// </summary>
+    internal void GetPointers(float* stackedBase, Span<nint> dest)
+    {
+        for (int k = 0; k < Count; k++)
+            dest[k] = _usesPointers ? (nint)((float*)_pointers[k] + _offset) : (nint)(stackedBase + (long)k * _stride + _offset);
+    }
+
+    /// <summary>The stacked buffer (empty for pointer sets), for pinning.</summary>
+    internal ReadOnlySpan<float> StackedBuffer => _stacked;
+
     /// <summary>Elements [start, start + length) of every tile.</summary>
     public TileSet Slice(int start, int length)
     {
