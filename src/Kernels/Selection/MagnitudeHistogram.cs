@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Amalgam.Kernels.Selection;
@@ -17,34 +18,59 @@ public sealed class MagnitudeHistogram
     /// <summary>Number of coarse buckets: the 15 bits above the low 16 of |x|'s bit pattern.</summary>
     public const int BucketCount = 1 << 15;
 
+    // Counts accumulate in 32-bit counters (half the cache footprint of 64-bit ones; measured
+    // faster, as were they than 2 or 4 interleaved sub-histograms) and are folded into the 64-bit
+    // totals before any counter could wrap and whenever the totals are read.
     private readonly long[] _counts = new long[BucketCount];
+    private readonly uint[] _pending = new uint[BucketCount];
+    private long _pendingCount;
 
     /// <summary>Values added so far.</summary>
     public long Count { get; private set; }
 
-    internal ReadOnlySpan<long> Counts => _counts;
-
     /// <summary>Counts one chunk of values.</summary>
     public void Add(ReadOnlySpan<float> values)
     {
-        ReadOnlySpan<uint> bits = MemoryMarshal.Cast<float, uint>(values);
-        long[] counts = _counts;
+        const long foldEvery = 1L << 31; // keeps every 32-bit counter below 2^32
+        while (!values.IsEmpty)
+        {
+            if (_pendingCount >= foldEvery) Fold();
+            int len = (int)Math.Min(values.Length, foldEvery - _pendingCount);
+            AddPending(MemoryMarshal.Cast<float, uint>(values[..len]));
+            _pendingCount += len;
+            Count += len;
+            values = values[len..];
+        }
+    }
+
+    private void AddPending(ReadOnlySpan<uint> bits)
+    {
+        ref uint pending = ref MemoryMarshal.GetArrayDataReference(_pending);
         int i = 0;
         for (; i <= bits.Length - 4; i += 4)
         {
-            counts[(int)((bits[i] & 0x7FFF_FFFF) >> 16)]++;
-            counts[(int)((bits[i + 1] & 0x7FFF_FFFF) >> 16)]++;
-            counts[(int)((bits[i + 2] & 0x7FFF_FFFF) >> 16)]++;
-            counts[(int)((bits[i + 3] & 0x7FFF_FFFF) >> 16)]++;
+            Unsafe.Add(ref pending, (int)((bits[i] & 0x7FFF_FFFF) >> 16))++;
+            Unsafe.Add(ref pending, (int)((bits[i + 1] & 0x7FFF_FFFF) >> 16))++;
+            Unsafe.Add(ref pending, (int)((bits[i + 2] & 0x7FFF_FFFF) >> 16))++;
+            Unsafe.Add(ref pending, (int)((bits[i + 3] & 0x7FFF_FFFF) >> 16))++;
         }
-        for (; i < bits.Length; i++) counts[(int)((bits[i] & 0x7FFF_FFFF) >> 16)]++;
-        Count += values.Length;
+        for (; i < bits.Length; i++) Unsafe.Add(ref pending, (int)((bits[i] & 0x7FFF_FFFF) >> 16))++;
+    }
+
+    private void Fold()
+    {
+        if (_pendingCount == 0) return;
+        for (int b = 0; b < BucketCount; b++) _counts[b] += _pending[b];
+        Array.Clear(_pending);
+        _pendingCount = 0;
     }
 
     /// <summary>Adds the counts of <paramref name="other"/> (a histogram of other data).</summary>
     public void Merge(MagnitudeHistogram other)
     {
         ArgumentNullException.ThrowIfNull(other);
+        Fold();
+        other.Fold();
         for (int b = 0; b < BucketCount; b++) _counts[b] += other._counts[b];
         Count += other.Count;
     }
@@ -53,6 +79,8 @@ public sealed class MagnitudeHistogram
     public void Clear()
     {
         Array.Clear(_counts);
+        Array.Clear(_pending);
+        _pendingCount = 0;
         Count = 0;
     }
 
@@ -62,6 +90,7 @@ public sealed class MagnitudeHistogram
     /// </summary>
     public MagnitudeRefinement Refine(params ReadOnlySpan<long> ranks)
     {
+        Fold();
         var targets = new MagnitudeRefinement.Target[ranks.Length];
         for (int r = 0; r < ranks.Length; r++)
         {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Amalgam.Kernels.Selection;
 
@@ -35,13 +36,7 @@ public sealed class MagnitudeRefinement
         ReadOnlySpan<uint> bits = MemoryMarshal.Cast<float, uint>(values);
         if (_buckets.Length == 1)
         {
-            uint bucket = (uint)_buckets[0];
-            long[] fine = _fine[0];
-            foreach (uint x in bits)
-            {
-                uint a = x & 0x7FFF_FFFF;
-                if (a >> 16 == bucket) fine[a & 0xFFFF]++;
-            }
+            AddOneBucket(bits, (uint)_buckets[0], _fine[0]);
             return;
         }
         foreach (uint x in bits)
@@ -49,6 +44,33 @@ public sealed class MagnitudeRefinement
             uint a = x & 0x7FFF_FFFF;
             int slot = Array.IndexOf(_buckets, (int)(a >> 16));
             if (slot >= 0) _fine[slot][a & 0xFFFF]++;
+        }
+    }
+
+    // Few values fall in the planned bucket, so whole vectors are skipped when none of them does.
+    private static void AddOneBucket(ReadOnlySpan<uint> bits, uint bucket, long[] fine)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var mask = Vector256.Create(0x7FFF_FFFFu);
+            var target = Vector256.Create(bucket);
+            ref uint b = ref MemoryMarshal.GetReference(bits);
+            for (; i <= bits.Length - 8; i += 8)
+            {
+                var hits = Vector256.Equals(Vector256.ShiftRightLogical(Vector256.LoadUnsafe(ref b, (nuint)i) & mask, 16), target);
+                if (hits == Vector256<uint>.Zero) continue;
+                for (int j = i; j < i + 8; j++)
+                {
+                    uint a = bits[j] & 0x7FFF_FFFF;
+                    if (a >> 16 == bucket) fine[a & 0xFFFF]++;
+                }
+            }
+        }
+        for (; i < bits.Length; i++)
+        {
+            uint a = bits[i] & 0x7FFF_FFFF;
+            if (a >> 16 == bucket) fine[a & 0xFFFF]++;
         }
     }
 

@@ -13,6 +13,8 @@ public static class MagnitudeSelect
 {
     private const int SortBelow = 4096;
 
+    [ThreadStatic] private static MagnitudeHistogram? t_histogram;
+
     /// <summary>The k-th largest |x| of <paramref name="x"/> (1 &lt;= k &lt;= x.Length).</summary>
     public static float KthLargest(ReadOnlySpan<float> x, long k) => KthLargest(x, k, out _);
 
@@ -22,7 +24,8 @@ public static class MagnitudeSelect
         if (k < 1 || k > x.Length)
             throw new ArgumentOutOfRangeException(nameof(k), k, $"Rank must be in 1..{x.Length}.");
         if (x.Length < SortBelow) return KthLargestBySort(x, (int)k, out countGreater);
-        var histogram = new MagnitudeHistogram();
+        var histogram = t_histogram ??= new MagnitudeHistogram(); // 384 KiB: reused per thread
+        histogram.Clear();
         histogram.Add(x);
         var refinement = histogram.Refine(k);
         refinement.Add(x);
