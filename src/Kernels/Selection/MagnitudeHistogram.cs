@@ -25,13 +25,16 @@ public sealed class MagnitudeHistogram
     private readonly uint[] _pending = new uint[BucketCount];
     private long _pendingCount;
 
+    /// <summary>Values between folds: keeps every 32-bit counter below 2^32 (tests lower it).</summary>
+    internal long FoldEvery { get; init; } = 1L << 31;
+
     /// <summary>Values added so far.</summary>
     public long Count { get; private set; }
 
     /// <summary>Counts one chunk of values.</summary>
     public void Add(ReadOnlySpan<float> values)
     {
-        const long foldEvery = 1L << 31; // keeps every 32-bit counter below 2^32
+        long foldEvery = FoldEvery;
         while (!values.IsEmpty)
         {
             if (_pendingCount >= foldEvery) Fold();

@@ -52,6 +52,19 @@ public class MagnitudeHistogramTests
     }
 
     [Test]
+    public void FoldingPendingCountsMidChunkLosesNothing()
+    {
+        var x = Make("ties", 1000, 4);
+        var sorted = MagnitudesDescending(x);
+        var h = new MagnitudeHistogram { FoldEvery = 7 }; // folds inside and across chunks
+        foreach (var (s, l) in RandomSplits(x.Length, 9)) h.Add(x.AsSpan(s, l));
+        var r = h.Refine(1, 500, 1000);
+        r.Add(x);
+        foreach (long k in new long[] { 1, 500, 1000 })
+            Assert.That(BitConverter.SingleToUInt32Bits(r.KthLargest(k)), Is.EqualTo(sorted[k - 1]), $"rank {k}");
+    }
+
+    [Test]
     public void ZerosOfBothSignsAreOneValue()
     {
         float[] x = [-0f, 0f, -0f, 1f];
