@@ -25,6 +25,26 @@ public static class Ties
     /// <summary>tau[i] = |tau[i]| &gt;= threshold ? tau[i] : 0 (the global-scope trim; equal entries kept).</summary>
     public static void TrimInPlace(Span<float> tau, float threshold) => Elementwise.Run<TrimOp>(tau, tau, tau, threshold);
 
+    /// <summary>
+    /// Entries TIES keeps of <paramref name="count"/> at <paramref name="density"/> in [0, 1]:
+    /// floor(density * count) computed in double (as mergekit's int(density * numel)), at least 1
+    /// when density &gt; 0 and count &gt; 0.
+    /// </summary>
+    public static long KeepCount(long count, double density)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (!(density >= 0 && density <= 1)) throw new ArgumentOutOfRangeException(nameof(density), density, "Density must be in [0, 1].");
+        long keep = Math.Min(count, (long)Math.Floor(density * count));
+        return density > 0 && count > 0 ? Math.Max(1, keep) : keep;
+    }
+
+    /// <summary>
+    /// Per-tensor trim (scope = tensor): keeps exactly <see cref="KeepCount"/> entries of largest
+    /// |tau| in the whole tensor <paramref name="tau"/>, lower index winning ties; zeroes the rest.
+    /// </summary>
+    public static void TrimTensorInPlace(Span<float> tau, double density) =>
+        Selection.MagnitudeSelect.TopKInPlace(tau, KeepCount(tau.Length, density));
+
     /// <summary>tau = theta - theta0, then trimmed at <paramref name="threshold"/>, in one pass.</summary>
     public static void SubtractTrim(ReadOnlySpan<float> theta, ReadOnlySpan<float> theta0, float threshold, Span<float> tau) =>
         Elementwise.Run<SubtractTrimOp>(tau, theta, theta0, threshold);

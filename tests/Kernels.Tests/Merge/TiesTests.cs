@@ -147,6 +147,26 @@ public class TiesTests
         }
     }
 
+    [TestCase(10, 0.3, 3)]
+    [TestCase(100, 0.29, 28)] // 0.29 * 100 = 28.999999999999996 in double, as in mergekit
+    [TestCase(1000, 0.0001, 1)] // at least one when density > 0
+    [TestCase(1000, 0.0, 0)]
+    [TestCase(7, 1.0, 7)]
+    [TestCase(0, 0.5, 0)]
+    public void KeepCount_FloorsAndKeepsAtLeastOne(long count, double density, long expected) =>
+        Assert.That(Ties.KeepCount(count, density), Is.EqualTo(expected));
+
+    [Test]
+    public void TrimTensorInPlace_KeepsExactlyTheCount_LowerIndexWinsTies()
+    {
+        float[] tau = [0.5f, -2f, 0.5f, 2f, -0.5f, 1f, 0f];
+        Ties.TrimTensorInPlace(tau, 0.5); // keep 3: both |2| entries, then |1|
+        Assert.That(tau, Is.EqualTo(new[] { 0f, -2f, 0f, 2f, 0f, 1f, 0f }));
+        float[] ties = [0.5f, -0.5f, 0.5f, 0.5f];
+        Ties.TrimTensorInPlace(ties, 0.5); // keep 2 of 4 equal magnitudes: the first two
+        Assert.That(ties, Is.EqualTo(new[] { 0.5f, -0.5f, 0f, 0f }));
+    }
+
     [Test]
     public void BadArgumentsAreRejected()
     {
