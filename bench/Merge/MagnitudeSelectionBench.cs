@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Amalgam.Kernels.Merge;
-using Amalgam.Kernels.Random;
+using Amalgam.Kernels.Rng;
 using Amalgam.Kernels.Selection;
 using BenchmarkDotNet.Attributes;
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using Amalgam.Kernels.Random;
+using Amalgam.Kernels.Rng;
 
 namespace Amalgam.Kernels.Merge;
 

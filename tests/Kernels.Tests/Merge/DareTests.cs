@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using Amalgam.Kernels.Merge;
-using Amalgam.Kernels.Random;
+using Amalgam.Kernels.Rng;
 
 namespace Amalgam.Kernels.Tests.Merge;
 

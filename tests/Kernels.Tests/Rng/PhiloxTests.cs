@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using Amalgam.Kernels.Random;
+using Amalgam.Kernels.Rng;
 
-namespace Amalgam.Kernels.Tests.Random;
+namespace Amalgam.Kernels.Tests.Rng;
 
 public class PhiloxTests
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Amalgam.Kernels.Random;
+namespace Amalgam.Kernels.Rng;
 
 /// <summary>
 /// Identifies one random stream of <see cref="Philox"/>: the 64-bit Philox key and the upper 64
