@@ -17,30 +17,6 @@ public class MergerTests
         return Merger.Merge(new MergeRequest { Method = "task_arithmetic", Base = @base, Models = tasks, Out = @out, Set = set, OutputDType = dtype, Threads = threads, Private = priv });
     }
 
-    /// <summary>Asserts every shared tensor of <paramref name="merged"/> against the f64 Task Arithmetic reference.</summary>
-    private static void AssertTaskArithmetic(Dictionary<string, double[]> merged, Dictionary<string, DType> outDTypes,
-        Dictionary<string, double[]> theta0, IReadOnlyList<Dictionary<string, double[]>> thetas, double lambda, double[] w)
-    {
-        foreach (var (name, actual) in merged)
-        {
-            var tk = thetas.Select(t => t[name]).ToList();
-            var reference = TestModels.TaskArithmetic(theta0[name], tk, lambda, w);
-            DType dt = outDTypes[name];
-            for (int i = 0; i < actual.Length; i++)
-            {
-                if (dt is DType.F32 or DType.F64)
-                {
-                    double bound = 1e-6 * TestModels.Scale(theta0[name], tk, lambda, w, i) + 1e-30;
-                    Assert.That(Math.Abs(actual[i] - reference[i]), Is.LessThanOrEqualTo(bound), $"{name}[{i}]");
-                }
-                else
-                {
-                    Assert.That(Ulp.Distance(actual[i], Ulp.Round(reference[i], dt), dt), Is.LessThanOrEqualTo(1), $"{name}[{i}] ({dt})");
-                }
-            }
-        }
-    }
-
     [Test]
     public void TaskArithmeticOnMixedDtypesMatchesTheF64Reference()
     {
@@ -49,7 +25,7 @@ public class MergerTests
         var result = TaskArithmetic(b, tasks, dir.File("out.safetensors"), lambda: 0.7, weights: "1,0.5,2");
         var merged = TestModels.ReadSafetensors(dir.File("out.safetensors"));
         Assert.That(merged.Keys, Is.EquivalentTo(TestModels.Mixed.Select(s => s.Name)));
-        AssertTaskArithmetic(merged, TestModels.Mixed.ToDictionary(s => s.Name, s => s.DType), TestModels.ReadSafetensors(b),
+        TestModels.AssertTaskArithmetic(merged, TestModels.Mixed.ToDictionary(s => s.Name, s => s.DType), TestModels.ReadSafetensors(b),
             tasks.Select(TestModels.ReadSafetensors).ToList(), 0.7, [1, 0.5, 2]);
         using (var src = SafetensorsSource.Open(dir.File("out.safetensors")))
             foreach (var s in TestModels.Mixed) Assert.That(src.Entry(s.Name).DType, Is.EqualTo(s.DType), "dtype kept");
@@ -70,7 +46,7 @@ public class MergerTests
         var merged = TestModels.ReadSafetensors(dir.File("out.safetensors"));
         using (var src = SafetensorsSource.Open(dir.File("out.safetensors")))
             foreach (var s in TestModels.Mixed) Assert.That(src.Entry(s.Name).DType, Is.EqualTo(dtype));
-        AssertTaskArithmetic(merged, merged.Keys.ToDictionary(k => k, _ => dtype), TestModels.ReadSafetensors(b),
+        TestModels.AssertTaskArithmetic(merged, merged.Keys.ToDictionary(k => k, _ => dtype), TestModels.ReadSafetensors(b),
             tasks.Select(TestModels.ReadSafetensors).ToList(), 0.3, [1, 1]);
     }
 
@@ -158,7 +134,7 @@ public class MergerTests
         var merged = OnnxModel.Load(dir.File("merged.onnx"));
         Assert.That(OnnxModelComparer.Compare(baseModel, merged), Is.Empty);
         var m = TestModels.ReadOnnx(dir.File("merged.onnx"));
-        AssertTaskArithmetic(m, m.Keys.ToDictionary(k => k, _ => DType.F32), TestModels.ReadOnnx(Fixtures.Onnx("vit_tiny_op17")),
+        TestModels.AssertTaskArithmetic(m, m.Keys.ToDictionary(k => k, _ => DType.F32), TestModels.ReadOnnx(Fixtures.Onnx("vit_tiny_op17")),
             tasks.Select(TestModels.ReadOnnx).ToList(), 0.5, [1, 1, 1]);
     }
 
@@ -173,7 +149,7 @@ public class MergerTests
         var merged = OnnxModel.Load(dir.File("merged.onnx"));
         Assert.That(merged.ListInitializers().Any(i => i.IsExternal), Is.True);
         var m = TestModels.ReadOnnx(dir.File("merged.onnx"));
-        AssertTaskArithmetic(m, m.Keys.ToDictionary(k => k, _ => DType.F32), TestModels.ReadOnnx(source),
+        TestModels.AssertTaskArithmetic(m, m.Keys.ToDictionary(k => k, _ => DType.F32), TestModels.ReadOnnx(source),
             tasks.Select(TestModels.ReadOnnx).ToList(), 0.3, [1, 1]);
     }
 
@@ -196,7 +172,7 @@ public class MergerTests
             Assert.That(m["heads.head.weight"], Is.EqualTo(thetas[k]["heads.head.weight"]), "own head");
             Assert.That(m["heads.head.bias"], Is.EqualTo(thetas[k]["heads.head.bias"]));
             var shared = m.Where(kv => !kv.Key.StartsWith("heads.")).ToDictionary();
-            AssertTaskArithmetic(shared, shared.Keys.ToDictionary(x => x, _ => DType.F32), theta0, thetas, 0.3, [1, 1]);
+            TestModels.AssertTaskArithmetic(shared, shared.Keys.ToDictionary(x => x, _ => DType.F32), theta0, thetas, 0.3, [1, 1]);
         }
     }
 

@@ -1,3 +1,4 @@
+using NUnit.Framework;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Safetensors;
@@ -139,5 +140,29 @@ public static class TestModels
         double s = Math.Abs(theta0[i]);
         for (int k = 0; k < thetas.Count; k++) s += Math.Abs(lambda * w[k] * (thetas[k][i] - theta0[i]));
         return s;
+    }
+
+    /// <summary>Asserts every shared tensor of <paramref name="merged"/> against the f64 Task Arithmetic reference.</summary>
+    public static void AssertTaskArithmetic(Dictionary<string, double[]> merged, Dictionary<string, DType> outDTypes,
+        Dictionary<string, double[]> theta0, IReadOnlyList<Dictionary<string, double[]>> thetas, double lambda, double[] w)
+    {
+        foreach (var (name, actual) in merged)
+        {
+            var tk = thetas.Select(t => t[name]).ToList();
+            var reference = TaskArithmetic(theta0[name], tk, lambda, w);
+            DType dt = outDTypes[name];
+            for (int i = 0; i < actual.Length; i++)
+            {
+                if (dt is DType.F32 or DType.F64)
+                {
+                    double bound = 1e-6 * Scale(theta0[name], tk, lambda, w, i) + 1e-30;
+                    Assert.That(Math.Abs(actual[i] - reference[i]), Is.LessThanOrEqualTo(bound), $"{name}[{i}]");
+                }
+                else
+                {
+                    Assert.That(Ulp.Distance(actual[i], Ulp.Round(reference[i], dt), dt), Is.LessThanOrEqualTo(1), $"{name}[{i}] ({dt})");
+                }
+            }
+        }
     }
 }
