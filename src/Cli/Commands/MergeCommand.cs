@@ -19,7 +19,7 @@ internal static class MergeCommand
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "a mergekit-style YAML file (merge_method, base_model, models, parameters, dtype, private, seed, out)" };
-        var method = new Option<string>("--method") { Description = "merge method (listed below)" };
+        var method = new Option<string>("--method") { Description = "merge method (see the list above)" };
         var @base = new Option<string>("--base") { Description = "the pretrained model (.onnx, .safetensors, index .json or folder)" };
         var model = new Option<string[]>("--model") { Description = "a fine-tuned model; repeat in task order" };
         var data = new Option<string[]>("--data") { Description = "unlabeled inputs per task, in --model order (data-dependent methods)" };
