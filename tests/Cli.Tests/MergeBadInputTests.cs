@@ -114,6 +114,21 @@ public class MergeBadInputTests
             var (b, t) = Random(d);
             return (Merge(b, t, Path.Combine(d, "o.safetensors"), "--threads", "0"), "--threads");
         });
+        yield return new("report in a missing folder", d =>
+        {
+            var (b, t) = Random(d);
+            return (Merge(b, t, Path.Combine(d, "o.safetensors"), "--report", Path.Combine(d, "nope", "r.json")), "--report");
+        });
+        yield return new("onnx output for safetensors inputs", d =>
+        {
+            var (b, t) = Random(d);
+            return (Merge(b, t, Path.Combine(d, "o.onnx")), "--out");
+        });
+        yield return new("device not cpu or cuda", d =>
+        {
+            var (b, t) = Random(d);
+            return (Merge(b, t, Path.Combine(d, "o.safetensors"), "--device", "tpu"), "tpu");
+        });
         yield return new("config and flags", d =>
         {
             File.WriteAllText(Path.Combine(d, "m.yaml"), "merge_method: task_arithmetic\nbase_model: b.safetensors\nmodels: [a.safetensors]\nout: o.safetensors\n");

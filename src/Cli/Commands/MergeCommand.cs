@@ -72,7 +72,8 @@ internal static class MergeCommand
             if (parsed.GetValue(device) == "cuda")
                 err.WriteLine($"amalgam: warning: --device cuda: {spec.Name} is a training-free method and runs on the CPU");
             string? reportPath = parsed.GetValue(report);
-            if (reportPath is not null && Directory.Exists(reportPath)) throw new BadInputException($"--report {reportPath}: is a folder, expected a .json file path");
+            if (reportPath is not null && (Directory.Exists(reportPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(reportPath)))))
+                throw new BadInputException($"--report {reportPath}: expected a .json file path in an existing folder");
             var result = MergeProgressView.Run(err, progress => Merger.Merge(request with { Threads = t ?? 0, Data = dataPaths, Progress = progress }));
             if (reportPath is not null) result.WriteReport(reportPath);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

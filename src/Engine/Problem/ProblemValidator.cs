@@ -21,6 +21,8 @@ internal static class ProblemValidator
         if (p.Base is OnnxCheckpoint b)
             foreach (var t in p.Tasks.Cast<OnnxCheckpoint>()) CompareGraphs(b, t);
         CheckPrivate(p);
+        if (p.Shared.Count == 0)
+            throw new BadInputException($"{p.Base.Path} has no float tensors to merge");
         foreach (var info in p.Constants) CheckConstant(p, info);
     }
 
