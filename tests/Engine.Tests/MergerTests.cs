@@ -203,4 +203,61 @@ public class MergerTests
             Throws.TypeOf<BadInputException>().With.Message.Contain("--out"));
         Assert.That(File.Exists(dir.File("o.safetensors")), Is.False);
     }
+
+    [Test]
+    public void ShardedPrivateGivesOneShardedModelPerTaskAndAFailedOneLeavesNoFolder()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 21);
+        string Shard(string file)
+        {
+            string folder = Path.ChangeExtension(file, null);
+            Directory.CreateDirectory(folder);
+            var all = TestModels.Mixed.Select(s => { using var src = SafetensorsSource.Open(file); using var t = src.Get(s.Name); return t.Clone(); }).ToList();
+            ShardedSafetensorsWriter.WriteAll(folder, all, maxShardBytes: 4096);
+            all.ForEach(t => t.Dispose());
+            return folder;
+        }
+        string sb = Shard(b);
+        string[] st = tasks.Select(Shard).ToArray();
+        TaskArithmetic(sb, st, dir.File("out"), priv: @"^c\.");
+        for (int k = 0; k < 2; k++)
+        {
+            var m = TestModels.ReadSafetensors(dir.File($"out/task{k}.safetensors.index.json"));
+            Assert.That(m["c.half"], Is.EqualTo(TestModels.ReadSafetensors(tasks[k])["c.half"]));
+            Assert.That(m.Keys, Is.EquivalentTo(TestModels.Mixed.Select(s => s.Name)));
+        }
+        Assert.That(Directory.GetFiles(dir.File("out"), "task0-*-of-*.safetensors"), Has.Length.GreaterThan(1));
+
+        // A merge that fails half-way removes the output folder it created.
+        var values = TestModels.ReadSafetensors(tasks[1]);
+        var floats = TestModels.Mixed.Select(s => values[s.Name].Select(v => (float)v).ToArray()).ToArray();
+        floats[^1][2] = float.NegativeInfinity;   // f.double, last in sorted order
+        TestModels.Write(tasks[1], TestModels.Mixed, floats);
+        Assert.That(() => TaskArithmetic(b, tasks, dir.File("out2"), priv: @"^c\."),
+            Throws.TypeOf<BadInputException>().With.Message.Contain("'f.double' holds -Inf at element 2"));
+        Assert.That(Directory.Exists(dir.File("out2")), Is.False);
+    }
+
+    [Test]
+    public void OnnxOutputsKeepTheirDtypes()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string baseOnnx = Fixtures.Onnx("vit_tiny_op17");
+        Assert.That(() => TaskArithmetic(baseOnnx, [baseOnnx], dir.File("m.onnx"), dtype: DType.BF16),
+            Throws.TypeOf<BadInputException>().With.Message.Contain("dtype bf16"));
+        Assert.That(TestModels.FilesIn(dir.Path), Is.Empty);
+    }
+
+    [Test]
+    public void DroppingResidentPagesKeepsTheDataReadable()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, _) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 1, seed: 22);
+        using var src = SafetensorsSource.Open(b);
+        using var t = src.Get("e.big");
+        float[] before = t.Read<float>().ToArray();
+        t.DropResidentPages();
+        Assert.That(t.Read<float>().ToArray(), Is.EqualTo(before));
+    }
 }

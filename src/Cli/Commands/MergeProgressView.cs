@@ -47,7 +47,7 @@ internal static class MergeProgressView
         public void Report(MergeProgress value) => report(value);
     }
 
-    private sealed class PlainLines(TextWriter error) : IProgress<MergeProgress>
+    internal sealed class PlainLines(TextWriter error) : IProgress<MergeProgress>
     {
         private TimeSpan _last = TimeSpan.Zero;
         private double _lastFraction;
