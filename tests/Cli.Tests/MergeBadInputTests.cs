@@ -134,6 +134,12 @@ public class MergeBadInputTests
             File.WriteAllText(Path.Combine(d, "m.yaml"), "merge_method: task_arithmetic\nbase_model: b.safetensors\nmodels: [a.safetensors]\nout: o.safetensors\n");
             return (["merge", "--config", Path.Combine(d, "m.yaml"), "--method", "ties"], "--method");
         });
+        yield return new("per-model parameter the method does not have", d =>
+        {
+            var (b, t) = Random(d);
+            File.WriteAllText(Path.Combine(d, "m.yaml"), $"merge_method: task_arithmetic\nbase_model: {b}\nmodels:\n  - model: {t[0]}\n    parameters: {{density: 0.5}}\nout: o.safetensors\n");
+            return (["merge", "--config", Path.Combine(d, "m.yaml")], "per-model parameter 'density'");
+        });
         yield return new("unknown config key", d =>
         {
             File.WriteAllText(Path.Combine(d, "m.yaml"), "merge_method: task_arithmetic\nbase_model: b.safetensors\nmodels: [a.safetensors]\nout: o.safetensors\nslices: []\n");

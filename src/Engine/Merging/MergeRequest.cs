@@ -32,7 +32,8 @@ public sealed record MergeRequest
 
     public ulong Seed { get; init; }
 
-    /// <summary>Worker threads; 0 = <see cref="Parallelism.MaxThreads"/> as it is.</summary>
+    /// <summary>Worker threads; 0 = <see cref="Parallelism.MaxThreads"/> as it is. Sets that process-wide
+    /// cap while the merge runs (restored afterwards), so concurrent merges should leave it 0.</summary>
     public int Threads { get; init; }
 
     /// <summary>Output dtype of float tensors (safetensors only); null = the base's dtypes.</summary>
