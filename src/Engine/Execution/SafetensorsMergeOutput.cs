@@ -57,7 +57,7 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         {
             throw new BadInputException($"--out {outPath}: safetensors inputs need a .safetensors output file{(sc.IsSharded ? ", a folder or a *.safetensors.index.json" : "")}");
         }
-        var declarations = Declarations(0);
+        var declarations = Declarations();
         foreach (var t in _targets)
         {
             if (t.Folder is null) t.Files.Add(t.Path);
@@ -81,7 +81,7 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         for (int k = 0; k < _targets.Count; k++)
         {
             var t = _targets[k];
-            var decl = Declarations(k);
+            var decl = Declarations();
             if (t.Folder is null)
             {
                 EnsureFolder(System.IO.Path.GetDirectoryName(t.Path)!);
@@ -135,8 +135,8 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         else t.Sharded!.Write(value);
     }
 
-    /// <summary>Tensors of output model <paramref name="k"/> in the base's order, in their output dtypes.</summary>
-    private List<SafetensorsDeclaration> Declarations(int k) =>
+    /// <summary>Tensors of every output model (all hold the same names and shapes) in the base's order, in their output dtypes.</summary>
+    private List<SafetensorsDeclaration> Declarations() =>
         _p.Base.Tensors.Select(i => new SafetensorsDeclaration(i.Name, OutputDType(i), i.Shape)).ToList();
 
     private IReadOnlyDictionary<string, string>? Metadata()
