@@ -10,5 +10,6 @@ internal static class AmalgamCli
         new("Amalgam: merge fine-tuned copies of one neural network (ONNX, safetensors) into one multi-task model.")
         {
             InspectCommand.Create(),
+            MergeCommand.Create(),
         };
 }

@@ -15,7 +15,9 @@ internal static class CommandRunner
         if (parsed.Errors.Count > 0)
         {
             string command = parsed.CommandResult.Command is RootCommand ? "amalgam" : "amalgam " + parsed.CommandResult.Command.Name;
-            error.WriteLine($"amalgam: {parsed.Errors[0].Message} (see '{command} --help')");
+            // Some parser messages span lines (e.g. the list of allowed values); the contract is one line.
+            string message = string.Join(" ", parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            error.WriteLine($"amalgam: {message} (see '{command} --help')");
             return BadInput;
         }
         try

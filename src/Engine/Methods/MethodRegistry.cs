@@ -11,6 +11,7 @@ public static class MethodRegistry
 {
     public static IReadOnlyList<MethodSpec> All { get; } =
     [
+        TaskArithmetic.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

@@ -108,6 +108,16 @@ public sealed unsafe class Tensor : IDisposable
             throw new ArgumentOutOfRangeException(nameof(start), $"range [{start}, {start + count}) outside tensor '{Name}' of {n} elements");
     }
 
+    /// <summary>
+    /// For a view of a memory-mapped file: drops this tensor's pages from the resident set (see
+    /// <see cref="TensorStorage.DropResidentPages"/>); the data stays readable. A no-op otherwise.
+    /// </summary>
+    public void DropResidentPages()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _storage.DropResidentPages(_offset, ByteLength);
+    }
+
     public override string ToString() => $"{Name}: {DType.ShortName()} {Shapes.Format(_shape)}";
 
     public void Dispose()

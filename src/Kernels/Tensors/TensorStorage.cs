@@ -19,6 +19,14 @@ public abstract unsafe class TensorStorage : SafeHandle
 
     public abstract long ByteLength { get; }
     public abstract bool IsReadOnly { get; }
+
+    /// <summary>
+    /// Hint that bytes [offset, offset + length) will not be read again soon: a memory-mapped
+    /// storage drops those pages from the process's resident set (they stay in the page cache and
+    /// are re-read on the next access), so streaming over a large mapped file keeps RSS flat.
+    /// A no-op for owned memory.
+    /// </summary>
+    public virtual void DropResidentPages(long offset, long length) { }
 }
 
 /// <summary>64-byte aligned native memory (cache-line and Vector512 aligned), freed on release.</summary>
@@ -52,7 +60,7 @@ public sealed unsafe class NativeStorage : TensorStorage
 }
 
 /// <summary>A whole file mapped read-only. Tensors over it are zero-copy views.</summary>
-public sealed unsafe class MappedFileStorage : TensorStorage
+public sealed unsafe partial class MappedFileStorage : TensorStorage
 {
     private readonly MemoryMappedFile? _file;
     private readonly MemoryMappedViewAccessor? _view;
@@ -80,6 +88,27 @@ public sealed unsafe class MappedFileStorage : TensorStorage
 
     public override long ByteLength => _length;
     public override bool IsReadOnly => true;
+
+    public override void DropResidentPages(long offset, long length)
+    {
+        if (_view is null || length <= 0 || !OperatingSystem.IsLinux()) return;
+        // madvise needs a page-aligned start; only whole pages inside the range are dropped, so a
+        // neighbouring tensor sharing the first or last page keeps its bytes resident.
+        long page = Environment.SystemPageSize;
+        long start = (long)Pointer + Math.Max(0, offset);
+        long end = (long)Pointer + Math.Min(_length, offset + length);
+        long alignedStart = (start + page - 1) / page * page;
+        long alignedEnd = end / page * page;
+        if (alignedEnd > alignedStart) _ = LibC.madvise((nint)alignedStart, (nuint)(alignedEnd - alignedStart), LibC.MADV_DONTNEED);
+    }
+
+    private static partial class LibC
+    {
+        public const int MADV_DONTNEED = 4;
+
+        [LibraryImport("libc", SetLastError = false)]
+        public static partial int madvise(nint address, nuint length, int advice);
+    }
 
     protected override bool ReleaseHandle()
     {

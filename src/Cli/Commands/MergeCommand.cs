@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Amalgam.Engine.Config;
+using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods;
+using Amalgam.Kernels;
+
+namespace Amalgam.Cli.Commands;
+
+/// <summary>
+/// `amalgam merge --config merge.yaml [--out PATH]` or
+/// `amalgam merge --method NAME --base PATH --model PATH [--model PATH ...] [--data PATH ...]
+/// [--private REGEX] [--set KEY=VALUE ...] [--seed N] [--threads N] [--device cpu|cuda]
+/// [--report FILE.json] --out PATH` (the CLI contract in design.md).
+/// </summary>
+internal static class MergeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config") { Description = "a mergekit-style YAML file (merge_method, base_model, models, parameters, dtype, private, seed, out)" };
+        var method = new Option<string>("--method") { Description = "merge method (see the list above)" };
+        var @base = new Option<string>("--base") { Description = "the pretrained model (.onnx, .safetensors, index .json or folder)" };
+        var model = new Option<string[]>("--model") { Description = "a fine-tuned model; repeat in task order" };
+        var data = new Option<string[]>("--data") { Description = "unlabeled inputs per task, in --model order (data-dependent methods)" };
+        var priv = new Option<string>("--private") { Description = "regex of task-private parameters (heads); --out is then a folder with one model per task" };
+        var set = new Option<string[]>("--set") { Description = "a method parameter, KEY=VALUE; repeatable" };
+        var seed = new Option<ulong?>("--seed") { Description = "random seed (DARE masks)" };
+        var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores); the output does not depend on it" };
+        var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("cpu", "cuda");
+        var report = new Option<string>("--report") { Description = "write a JSON report (method, parameters, tasks, seconds, results)" };
+        var @out = new Option<string>("--out") { Description = "output model file (same format as the inputs), or folder with --private" };
+        var command = new Command("merge", "Merge fine-tuned models into one multi-task model.\n\n" + MethodHelp())
+        {
+            config, method, @base, model, data, priv, set, seed, threads, device, report, @out,
+        };
+        command.SetAction(parsed =>
+        {
+            TextWriter err = Console.Error;
+            int? t = parsed.GetValue(threads);
+            if (t is < 1) throw new BadInputException($"--threads {t}: must be at least 1");
+            string[] dataPaths = parsed.GetValue(data) ?? [];
+            MergeRequest request;
+            if (parsed.GetValue(config) is { } configPath)
+            {
+                foreach (var (given, name) in new (bool, string)[]
+                         {
+                             (parsed.GetValue(method) is not null, "--method"), (parsed.GetValue(@base) is not null, "--base"),
+                             ((parsed.GetValue(model) ?? []).Length > 0, "--model"), ((parsed.GetValue(set) ?? []).Length > 0, "--set"),
+                             (parsed.GetValue(priv) is not null, "--private"), (parsed.GetValue(seed) is not null, "--seed"),
+                         })
+                    if (given) throw new BadInputException($"{name} cannot be combined with --config (put it in {configPath})");
+                request = MergeConfig.Load(configPath).ToRequest(parsed.GetValue(@out));
+            }
+            else
+            {
+                request = new MergeRequest
+                {
+                    Method = parsed.GetValue(method) ?? throw new BadInputException("--method is required (or --config)"),
+                    Base = parsed.GetValue(@base) ?? throw new BadInputException("--base is required (or --config)"),
+                    Models = parsed.GetValue(model) is { Length: > 0 } m ? m : throw new BadInputException("at least one --model is required"),
+                    Out = parsed.GetValue(@out) ?? throw new BadInputException("--out is required"),
+                    Set = ParseSet(parsed.GetValue(set) ?? []),
+                    Private = parsed.GetValue(priv),
+                    Seed = parsed.GetValue(seed) ?? 0,
+                };
+            }
+            var spec = MethodRegistry.Get(request.Method);
+            if (dataPaths.Length > 0)
+                err.WriteLine($"amalgam: warning: --data is ignored: {spec.Name} is training-free and needs no data");
+            if (parsed.GetValue(device) == "cuda")
+                err.WriteLine($"amalgam: warning: --device cuda: {spec.Name} is a training-free method and runs on the CPU");
+            string? reportPath = parsed.GetValue(report);
+            if (reportPath is not null && (Directory.Exists(reportPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(reportPath)))))
+                throw new BadInputException($"--report {reportPath}: expected a .json file path in an existing folder");
+            var result = MergeProgressView.Run(err, progress => Merger.Merge(request with { Threads = t ?? 0, Data = dataPaths, Progress = progress }));
+            if (reportPath is not null) result.WriteReport(reportPath);
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"merged {result.Tasks.Count} models with {result.Method}: {result.SharedTensors} shared tensors, {result.BytesRead / 1e9:F3} GB read in {result.Seconds:F2} s -> {string.Join(", ", result.Outputs)}"));
+            return CommandRunner.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>KEY=VALUE pairs; a later KEY wins.</summary>
+    internal static Dictionary<string, string> ParseSet(IEnumerable<string> pairs)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string pair in pairs)
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0) throw new BadInputException($"--set {pair}: expected KEY=VALUE");
+            values[pair[..eq].Trim()] = pair[(eq + 1)..];
+        }
+        return values;
+    }
+
+    /// <summary>Every registered method with its parameters, defaults and ranges (for --help).</summary>
+    internal static string MethodHelp()
+    {
+        var sb = new StringBuilder("Methods (--method NAME; parameters with --set KEY=VALUE or YAML 'parameters'):");
+        foreach (var m in MethodRegistry.All)
+        {
+            sb.Append($"\n  {m.Name}: {m.Description}");
+            foreach (var p in m.Parameters)
+            {
+                string range = p.RangeText.Length > 0 ? $" in {p.RangeText}" : "";
+                string kind = p.Kind == ParameterKind.FloatPerTask ? "per task, " : "";
+                sb.Append($"\n    {p.Name} ({kind}default {p.Default}{range}): {p.Description}");
+            }
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,44 @@
+using Amalgam.Engine.Checkpoints;
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Execution;
+
+/// <summary>Loads checkpoint tensors as f32 (a zero-copy view when already stored as f32) and converts f32 back.</summary>
+internal static class Float32Loader
+{
+    /// <summary>The tensor in f32; adds its stored bytes to <paramref name="bytesRead"/>.</summary>
+    public static Tensor Load(ICheckpoint c, string name, ref long bytesRead)
+    {
+        var stored = c.Load(name);
+        bytesRead += stored.ByteLength;
+        if (stored.DType == DType.F32) return stored;
+        try
+        {
+            var f = Tensor.Allocate(stored.Name, DType.F32, stored.Shape, zero: false);
+            var plan = ChunkPlan.For<float>(stored.ElementCount);
+            ParallelChunks.For(plan, ch => DTypeConvert.ToFloat32(stored, f.Write<float>(ch.Start, (int)ch.Length), ch.Start));
+            return f;
+        }
+        finally
+        {
+            Release(stored);
+        }
+    }
+
+    /// <summary>An f32 tensor in <paramref name="dtype"/>: the same tensor for f32, else a converted copy.</summary>
+    public static Tensor Convert(Tensor f32, DType dtype)
+    {
+        if (dtype == DType.F32) return f32;
+        var o = Tensor.Allocate(f32.Name, dtype, f32.Shape, zero: false);
+        var plan = ChunkPlan.For<float>(f32.ElementCount);
+        ParallelChunks.For(plan, ch => DTypeConvert.FromFloat32(f32.Read<float>(ch.Start, (int)ch.Length), o, ch.Start));
+        return o;
+    }
+
+    /// <summary>Drops a mapped tensor's pages from the resident set, then disposes it.</summary>
+    public static void Release(Tensor t)
+    {
+        t.DropResidentPages();
+        t.Dispose();
+    }
+}

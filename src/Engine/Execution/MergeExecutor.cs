@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Amalgam.Engine.Checkpoints;
+using Amalgam.Engine.Methods;
+using Amalgam.Engine.Problem;
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Execution;
+
+/// <summary>
+/// Streams a merge tensor by tensor: for each of the method's prepasses and then the merge pass,
+/// every shared tensor (sorted by name) is loaded from the K+1 checkpoints as f32, handed to the
+/// method, written (merge pass) and freed before the next one, so peak memory is a few tensors
+/// whatever the model size. Then task-private tensors and constants are copied. Every input tensor
+/// is checked for NaN/Inf the first time it is read; any failure leaves no output behind.
+/// </summary>
+internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, MergeOutput output, IProgress<MergeProgress>? progress)
+{
+    private readonly Stopwatch _clock = new();
+    private long _bytesRead, _bytesTotal;
+    private int _done, _total;
+
+    public long BytesRead => _bytesRead;
+
+    public void Run()
+    {
+        _clock.Start();
+        int passes = method.PrepassCount;
+        long modelShared = problem.SharedBytes;
+        _bytesTotal = (passes + 1) * (problem.K + 1) * modelShared
+            + problem.Private.Sum(t => t.ByteLength) * problem.K + problem.Constants.Sum(t => t.ByteLength);
+        _total = (passes + 1) * problem.Shared.Count + problem.Private.Count * problem.K + problem.Constants.Count;
+        Report("start");
+        output.Open();
+        for (int pass = 0; pass < passes; pass++)
+        {
+            string name = passes == 1 ? "prepass" : $"prepass {pass + 1}";
+            for (int i = 0; i < problem.Shared.Count; i++)
+            {
+                using (var group = LoadGroup(i, check: pass == 0)) method.Observe(pass, group.Group);
+                _done++;
+                Report(name);
+            }
+            method.EndPrepass(pass);
+        }
+        for (int i = 0; i < problem.Shared.Count; i++)
+        {
+            MergeOne(i, check: passes == 0);
+            _done++;
+            Report("merge");
+        }
+        CopyPrivate();
+        CopyConstants();
+        output.Commit();
+        Report("done");
+    }
+
+    private void MergeOne(int index, bool check)
+    {
+        var info = problem.Shared[index];
+        using var group = LoadGroup(index, check);
+        using var merged = Tensor.Allocate(info.Name, DType.F32, info.Shape, zero: false);
+        method.Merge(group.Group, merged);
+        long bad = FiniteCheck.FirstNonFinite(merged);
+        if (bad >= 0)
+            throw new BadInputException($"tensor '{info.Name}': the merge produced a non-finite value at element {bad} (inputs overflow f32 under these parameters)");
+        var written = Float32Loader.Convert(merged, output.OutputDType(info));
+        try
+        {
+            output.WriteShared(written);
+        }
+        finally
+        {
+            if (!ReferenceEquals(written, merged)) written.Dispose();
+        }
+    }
+
+    private void CopyPrivate()
+    {
+        for (int k = 0; k < problem.K; k++)
+            foreach (var info in problem.Private)
+            {
+                var task = problem.Tasks[k];
+                if (info.DType.IsFloat())
+                {
+                    var f = LoadChecked(task, info.Name);
+                    var written = Float32Loader.Convert(f, output.OutputDType(info));
+                    try { output.WritePrivate(k, written); }
+                    finally { if (!ReferenceEquals(written, f)) written.Dispose(); Float32Loader.Release(f); }
+                }
+                else
+                {
+                    var t = task.Load(info.Name);
+                    _bytesRead += t.ByteLength;
+                    try { output.WritePrivate(k, t); }
+                    finally { Float32Loader.Release(t); }
+                }
+                _done++;
+                Report("copy");
+            }
+    }
+
+    private void CopyConstants()
+    {
+        foreach (var info in problem.Constants)
+        {
+            var t = problem.Base.Load(info.Name);
+            _bytesRead += t.ByteLength;
+            try { output.WriteConstant(t); }
+            finally { Float32Loader.Release(t); }
+            _done++;
+            Report("copy");
+        }
+    }
+
+    /// <summary>One shared tensor from every model in f32; disposing it frees (and un-maps) them all.</summary>
+    private LoadedGroup LoadGroup(int index, bool check)
+    {
+        string name = problem.Shared[index].Name;
+        var loaded = new List<Tensor>(problem.K + 1);
+        try
+        {
+            loaded.Add(check ? LoadChecked(problem.Base, name) : Float32Loader.Load(problem.Base, name, ref _bytesRead));
+            foreach (var task in problem.Tasks)
+                loaded.Add(check ? LoadChecked(task, name) : Float32Loader.Load(task, name, ref _bytesRead));
+        }
+        catch
+        {
+            foreach (var t in loaded) Float32Loader.Release(t);
+            throw;
+        }
+        return new LoadedGroup(new TensorGroup(name, index, loaded[0], loaded.Skip(1).ToArray()), loaded);
+    }
+
+    private Tensor LoadChecked(ICheckpoint c, string name)
+    {
+        var t = Float32Loader.Load(c, name, ref _bytesRead);
+        long bad = FiniteCheck.FirstNonFinite(t);
+        if (bad < 0) return t;
+        float v = t.Read<float>(bad, 1)[0];
+        Float32Loader.Release(t);
+        throw new BadInputException($"{c.Path}: tensor '{name}' holds {(float.IsNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf")} at element {bad}");
+    }
+
+    private void Report(string pass) =>
+        progress?.Report(new MergeProgress(pass, _done, _total, _bytesRead, _bytesTotal, _clock.Elapsed));
+
+    private sealed class LoadedGroup(TensorGroup group, List<Tensor> tensors) : IDisposable
+    {
+        public TensorGroup Group { get; } = group;
+        public void Dispose()
+        {
+            foreach (var t in tensors) Float32Loader.Release(t);
+        }
+    }
+}

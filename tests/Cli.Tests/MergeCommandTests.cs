@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Amalgam.Engine.Tests.Support;
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
+
+namespace Amalgam.Cli.Tests;
+
+public class MergeCommandTests
+{
+    private static string[] Merge(string @base, IEnumerable<string> tasks, string @out, params string[] extra) =>
+        new[] { "merge", "--method", "task_arithmetic", "--base", @base }
+            .Concat(tasks.SelectMany(t => new[] { "--model", t })).Concat(["--out", @out]).Concat(extra).ToArray();
+
+    [Test]
+    public void TaskArithmeticThroughTheCliMatchesTheF64Reference()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 3, seed: 40);
+        var (exit, stdout, stderr) = CliHarness.Run(Merge(b, tasks, dir.File("out.safetensors"), "--set", "lambda=0.4", "--set", "weights=0.5,1,1.5"));
+        Assert.That((exit, stderr), Is.EqualTo((0, "")));
+        Assert.That(stdout, Does.Contain("task_arithmetic").And.Contain("out.safetensors"));
+        TestModels.AssertTaskArithmetic(TestModels.ReadSafetensors(dir.File("out.safetensors")), TestModels.Mixed.ToDictionary(s => s.Name, s => s.DType),
+            TestModels.ReadSafetensors(b), tasks.Select(TestModels.ReadSafetensors).ToList(), 0.4, [0.5, 1, 1.5]);
+    }
+
+    [Test]
+    public void OneAndTwoThreadsWriteIdenticalBytes()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var specs = TestModels.Mixed.Append(new Spec("z.large", DType.F32, 200_003)).ToArray();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, specs, 2, seed: 41);
+        Assert.That(CliHarness.Run(Merge(b, tasks, dir.File("t1.safetensors"), "--threads", "1")).Exit, Is.EqualTo(0));
+        Assert.That(CliHarness.Run(Merge(b, tasks, dir.File("t2.safetensors"), "--threads", "2")).Exit, Is.EqualTo(0));
+        Assert.That(File.ReadAllBytes(dir.File("t2.safetensors")), Is.EqualTo(File.ReadAllBytes(dir.File("t1.safetensors"))));
+    }
+
+    [Test]
+    public void YamlConfigGivesTheSameBytesAsFlags()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 42);
+        Assert.That(CliHarness.Run(Merge(b, tasks, dir.File("flags.safetensors"), "--set", "lambda=0.8", "--set", "weights=2,0.25")).Exit, Is.EqualTo(0));
+        File.WriteAllText(dir.File("merge.yaml"), """
+            merge_method: task_arithmetic
+            base_model: base.safetensors
+            models:
+              - model: task0.safetensors
+                parameters: {weight: 2}
+              - model: task1.safetensors
+                parameters: {weight: 0.25}
+            parameters:
+              lambda: 0.8
+            out: yaml.safetensors
+            """);
+        var (exit, _, err) = CliHarness.Run("merge", "--config", dir.File("merge.yaml"));
+        Assert.That((exit, err), Is.EqualTo((0, "")));
+        Assert.That(File.ReadAllBytes(dir.File("yaml.safetensors")), Is.EqualTo(File.ReadAllBytes(dir.File("flags.safetensors"))));
+        // --out overrides the config's out; dtype converts.
+        File.AppendAllText(dir.File("merge.yaml"), "\ndtype: bfloat16\n");
+        Assert.That(CliHarness.Run("merge", "--config", dir.File("merge.yaml"), "--out", dir.File("bf16.safetensors")).Exit, Is.EqualTo(0));
+        using var src = OnnxIO.Safetensors.SafetensorsSource.Open(dir.File("bf16.safetensors"));
+        Assert.That(src.Names.Select(n => src.Entry(n).DType).Distinct(), Is.EqualTo(new[] { DType.BF16 }));
+    }
+
+    [Test]
+    public void ReportHoldsMethodParametersTasksTimingAndBytes()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 43);
+        var (exit, _, err) = CliHarness.Run(Merge(b, tasks, dir.File("out.safetensors"), "--set", "lambda=0.25", "--seed", "7", "--report", dir.File("report.json")));
+        Assert.That((exit, err), Is.EqualTo((0, "")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(dir.File("report.json")));
+        var r = doc.RootElement;
+        Assert.That(r.GetProperty("method").GetString(), Is.EqualTo("task_arithmetic"));
+        var p = r.GetProperty("parameters");
+        Assert.That(p.GetProperty("lambda").GetDouble(), Is.EqualTo(0.25));
+        Assert.That(p.GetProperty("weights").EnumerateArray().Select(e => e.GetDouble()), Is.EqualTo(new[] { 1.0, 1.0 }), "defaults included");
+        Assert.That(r.GetProperty("tasks").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(new[] { "task0", "task1" }));
+        Assert.That(r.GetProperty("seconds").GetDouble(), Is.GreaterThan(0));
+        Assert.That(r.GetProperty("bytes_read").GetInt64(), Is.EqualTo(3 * TestModels.Mixed.Sum(s => s.Count * s.DType.Size())));
+        Assert.That(r.GetProperty("seed").GetUInt64(), Is.EqualTo(7UL));
+        Assert.That(r.GetProperty("results").ValueKind, Is.EqualTo(JsonValueKind.Object));
+    }
+
+    [Test]
+    public void DataAndCudaAreWarningsForTrainingFreeMethods()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 44);
+        var (exit, _, err) = CliHarness.Run(Merge(b, tasks, dir.File("out.safetensors"), "--data", "x.npy", "--data", "y.npy", "--device", "cuda"));
+        Assert.That(exit, Is.EqualTo(0));
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines[0], Does.Contain("warning").And.Contain("--data"));
+        Assert.That(lines[1], Does.Contain("warning").And.Contain("CPU"));
+    }
+
+    [Test]
+    public void HelpListsMethodsWithParametersAndDefaults()
+    {
+        var (exit, stdout, _) = CliHarness.Run("merge", "--help");
+        Assert.That(exit, Is.EqualTo(0));
+        Assert.That(stdout, Does.Contain("task_arithmetic").And.Contain("lambda (default 0.3)").And.Contain("--private"));
+    }
+
+    [Test]
+    public void OnnxPrivateHeadsThroughTheCli()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string baseOnnx = Fixtures.Onnx("roberta_tiny_op17");
+        string[] tasks = TestModels.PerturbedOnnxCopies(baseOnnx, dir.Path, 2, seed: 45);
+        var (exit, _, err) = CliHarness.Run(Merge(baseOnnx, tasks, dir.File("out"), "--private", "^classifier"));
+        Assert.That((exit, err), Is.EqualTo((0, "")), err);
+        foreach (string t in new[] { "task0", "task1" })
+            Assert.That(OnnxModelComparer.Compare(OnnxModel.Load(baseOnnx), OnnxModel.Load(dir.File($"out/{t}.onnx"))), Is.Empty);
+    }
+}
