@@ -12,6 +12,10 @@ public static class MethodRegistry
     public static IReadOnlyList<MethodSpec> All { get; } =
     [
         TaskArithmetic.Spec,
+        Ties.Spec,
+        DareLinear.Spec,
+        DareTies.Spec,
+        Breadcrumbs.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

@@ -1,10 +1,16 @@
 using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
+using Kernel = Amalgam.Kernels.Merge.TaskArithmetic;
 
 namespace Amalgam.Engine.Methods;
 
 /// <summary>
 /// Task Arithmetic (Ilharco et al., ICLR 2023): theta = theta0 + lambda * sum_k w_k tau_k with
-/// tau_k = theta_k - theta0. Per tensor, one fused pass over the K+1 inputs.
+/// tau_k = theta_k - theta0. Per tensor, one fused pass over the K+1 inputs (the vectorised
+/// <see cref="Kernel.Merge"/> over cache-sized chunks, run in parallel). Per element the kernel
+/// evaluates s = w_0 (theta_1 - theta0); s = s + w_k (theta_k - theta0) in task order;
+/// theta0 + lambda s, in f32, so results do not depend on chunking or threads.
+/// Holds nothing between tensors.
 /// </summary>
 public sealed class TaskArithmetic(double lambda, IReadOnlyList<double> weights) : MergeMethod
 {
@@ -16,25 +22,18 @@ public sealed class TaskArithmetic(double lambda, IReadOnlyList<double> weights)
         ],
         s => new TaskArithmetic(s.Float("lambda"), s.PerTask("weights")));
 
+    private readonly float[] _weights = weights.Select(x => (float)x).ToArray();
+
     public override void Merge(TensorGroup g, Tensor merged)
     {
-        // Coefficients in f32 as the kernel uses them: theta0 * (1 - lambda*sum w) + sum_k (lambda w_k) theta_k
-        // would reorder the rounding; keep the paper's form, tau_k accumulated in k order.
         float lambda1 = (float)lambda;
-        float[] w = weights.Select(x => (float)x).ToArray();
         var plan = ChunkPlan.For<float>(g.Length);
         ParallelChunks.For(plan, chunk =>
         {
             int n = (int)chunk.Length;
-            ReadOnlySpan<float> theta0 = g.Theta0.Read<float>(chunk.Start, n);
-            Span<float> output = merged.Write<float>(chunk.Start, n);
-            output.Clear();
-            for (int k = 0; k < g.K; k++)
-            {
-                ReadOnlySpan<float> thetaK = g.Thetas[k].Read<float>(chunk.Start, n);
-                for (int i = 0; i < n; i++) output[i] += w[k] * (thetaK[i] - theta0[i]);
-            }
-            for (int i = 0; i < n; i++) output[i] = theta0[i] + lambda1 * output[i];
+            Span<nint> pointers = stackalloc nint[g.K];
+            for (int k = 0; k < g.K; k++) pointers[k] = TaskVectorTiles.Address(g.Thetas[k].Read<float>(chunk.Start, n));
+            Kernel.Merge(g.Theta0.Read<float>(chunk.Start, n), new TileSet(pointers, n), _weights, lambda1, merged.Write<float>(chunk.Start, n));
         });
     }
 }

@@ -1,0 +1,269 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
+using Amalgam.Kernels.Selection;
+using Kernel = Amalgam.Kernels.Merge.Ties;
+
+namespace Amalgam.Engine.Methods;
+
+/// <summary>
+/// TIES-Merging (Yadav et al., NeurIPS 2023): trim, elect sign, disjoint merge; theta = theta0 + lambda * merged.
+/// <list type="number">
+/// <item>Trim. scope=global: per task, threshold t_k = the r-th largest |tau_k| over the whole task
+/// vector (all shared tensors, d entries), r = min(floor(k*d) + 1, d) with k*d in double; entries
+/// with |tau_k| &gt;= t_k are kept. This is FusionBench's / AdaMerging's `topk_values_mask`
+/// (EnnengYang/AdaMerging src/ties_merging_utils.py, same in tanganke/fusion_bench): `k = int(d * K);
+/// k = d - k; kth = M.abs().kthvalue(k)` (the (d - floor(dK))-th smallest = the (floor(dK)+1)-th
+/// largest), `mask = M.abs() &gt;= kth`; k = 1 keeps everything. scope=tensor: per tensor keep exactly
+/// floor(k*numel) entries (at least 1), lower index winning ties.</item>
+/// <item>Elect: gamma = sign(sum_k w_k trimmed_k) (weights applied before electing, as mergekit).
+/// Where gamma = 0: zero_sign=plus uses +1; zero_sign=majority uses the sign of sum(gamma) over the
+/// whole model, and -1 when that sum is 0 (the reference's `where(sign &gt; 0, T &gt; 0, T &lt; 0)`
+/// keeps the negative entries where the sign stayed 0).</item>
+/// <item>Disjoint merge over entries v = w_k trimmed_k with sign(v) = gamma: sum; mean = sum v /
+/// sum of w_k over the agreeing entries (with unit weights: the mean over the agreeing non-zero
+/// entries; with weights: mergekit's normalised TIES); max = the agreeing v of largest |v|.</item>
+/// </list>
+/// compat presets (defaults of the other options): fusionbench (default; = AdaMerging): global,
+/// majority, sum, lambda 0.3; mergekit: tensor, plus, mean, lambda 1; paper: global, majority,
+/// mean, lambda 1. Memory: global scope holds per task a 384 KiB histogram (then a refinement of
+/// 512 KiB per planned bucket) and per worker thread K chunk-sized tiles; tensor scope holds the
+/// K trimmed task vectors of the current tensor (K x numel f32).
+/// An optional <see cref="DareDrop"/> is applied to each task vector first (dare_ties).
+/// </summary>
+public class Ties : MergeMethod
+{
+    public static readonly MethodSpec Spec = BuildSpec("ties", "TIES-Merging: trim to the top k, elect signs, disjoint merge", 0.3, [],
+        s => new Ties(TiesOptions.From(s), drop: null));
+
+    /// <summary>The TIES parameters and compat presets (shared with dare_ties, which adds DARE's and its own lambda default).</summary>
+    internal static MethodSpec BuildSpec(string name, string description, double lambdaDefault, IReadOnlyList<ParameterSpec> extra,
+        Func<MergeSettings, MergeMethod> create)
+    {
+        string lambdaText = lambdaDefault.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        IReadOnlyList<ParameterSpec> parameters =
+        [
+            .. extra,
+            ParameterSpec.Float("k", 0.2, "fraction of each task vector kept by the trim (top |tau|)", min: 0, max: 1, minExclusive: true),
+            ParameterSpec.Choice("scope", "global", "trim threshold over the whole task vector or per tensor", "global", "tensor"),
+            ParameterSpec.Choice("zero_sign", "majority", "sign used where the elected sign is 0: the model's majority or +1", "majority", "plus"),
+            ParameterSpec.Choice("merge", "sum", "disjoint merge: sum, mean (over agreeing entries' weights), max (largest |value|)", "sum", "mean", "max"),
+            ParameterSpec.Float("lambda", lambdaDefault, "scale of the merged task vector"),
+            ParameterSpec.PerTask("weights", 1.0, "per-task weight w_k, applied before electing"),
+            ParameterSpec.Choice("compat", "fusionbench", "reference toolkit whose defaults to use", "fusionbench", "mergekit", "paper"),
+        ];
+        static Dictionary<string, string> Preset(string scope, string zeroSign, string merge, string lambda) =>
+            new() { ["scope"] = scope, ["zero_sign"] = zeroSign, ["merge"] = merge, ["lambda"] = lambda };
+        return new MethodSpec(name, description, parameters, create)
+        {
+            Presets = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>>
+            {
+                ["compat"] = new Dictionary<string, IReadOnlyDictionary<string, string>>
+                {
+                    ["fusionbench"] = Preset("global", "majority", "sum", lambdaText),
+                    ["mergekit"] = Preset("tensor", "plus", "mean", "1"),
+                    ["paper"] = Preset("global", "majority", "mean", "1"),
+                },
+            },
+        };
+    }
+
+    private delegate void TrimmedChunkBody(Chunk chunk, TileSet trimmed);
+
+    private readonly TiesOptions _o;
+    private readonly DareDrop? _drop;
+    private readonly float[] _weights;
+    private readonly bool _global;
+    private readonly bool _majority;
+    private readonly ConcurrentBag<MagnitudeHistogram[]> _histograms = [];
+    private readonly ConcurrentBag<MagnitudeRefinement[]> _refinements = [];
+    private MagnitudeRefinement[]? _plan;
+    private long _entries, _rank;
+    private float[]? _thresholds;
+    private long _signSum;
+    private float _zeroSign;
+    private readonly long[] _kept;
+    private long _merged;
+
+    public Ties(TiesOptions options, DareDrop? drop)
+    {
+        _o = options;
+        _drop = drop;
+        _weights = options.Weights.Select(w => (float)w).ToArray();
+        _global = options.Scope == TiesScope.Global;
+        _majority = options.MajorityZeroSign;
+        _zeroSign = 1f;
+        _kept = new long[options.Weights.Count];
+    }
+
+    public override int PrepassCount => (_global ? 2 : 0) + (_majority ? 1 : 0);
+
+    private int SignPass => _global ? 2 : 0;
+
+    public override void Observe(int pass, TensorGroup g)
+    {
+        if (_global && pass == 0)
+            ForEachTaskChunk(g, tiles =>
+            {
+                if (!_histograms.TryTake(out var set)) set = Enumerable.Range(0, g.K).Select(_ => new MagnitudeHistogram()).ToArray();
+                for (int k = 0; k < g.K; k++) set[k].Add(tiles.Tile(k));
+                _histograms.Add(set);
+            });
+        else if (_global && pass == 1)
+            ForEachTaskChunk(g, tiles =>
+            {
+                if (!_refinements.TryTake(out var set)) set = _plan!.Select(r => r.CreateEmptyCopy()).ToArray();
+                for (int k = 0; k < g.K; k++) set[k].Add(tiles.Tile(k));
+                _refinements.Add(set);
+            });
+        else if (pass == SignPass)
+            ForEachTrimmedChunk(g, (chunk, trimmed) =>
+            {
+                float[] gamma = System.Buffers.ArrayPool<float>.Shared.Rent(trimmed.Length);
+                long s = Kernel.ElectSign(trimmed, _weights, gamma.AsSpan(0, trimmed.Length));
+                System.Buffers.ArrayPool<float>.Shared.Return(gamma);
+                Interlocked.Add(ref _signSum, s);
+            });
+    }
+
+    public override void EndPrepass(int pass)
+    {
+        if (_global && pass == 0)
+        {
+            var all = _histograms.ToArray();
+            _histograms.Clear();
+            var total = all.Length > 0 ? all[0] : null;
+            for (int i = 1; i < all.Length; i++)
+                for (int k = 0; k < total!.Length; k++) total[k].Merge(all[i][k]);
+            _entries = total?[0].Count ?? 0;
+            _rank = Math.Min((long)Math.Floor(_o.K * _entries) + 1, _entries);
+            _plan = total?.Select(h => h.Refine(_rank)).ToArray();
+        }
+        else if (_global && pass == 1)
+        {
+            var all = _refinements.ToArray();
+            _refinements.Clear();
+            if (all.Length > 0)
+            {
+                for (int i = 1; i < all.Length; i++)
+                    for (int k = 0; k < all[0].Length; k++) all[0][k].Merge(all[i][k]);
+                _thresholds = all[0].Select(r => r.KthLargest(_rank)).ToArray();
+            }
+            _plan = null;
+        }
+        else if (pass == SignPass)
+            _zeroSign = _signSum > 0 ? 1f : -1f;
+    }
+
+    public override void Merge(TensorGroup g, Tensor merged)
+    {
+        float lambda = (float)_o.Lambda;
+        var mode = _o.Merge;
+        ForEachTrimmedChunk(g, (chunk, trimmed) =>
+        {
+            int n = trimmed.Length;
+            Span<float> output = merged.Write<float>(chunk.Start, n);
+            Kernel.ElectSign(trimmed, _weights, output); // gamma lives in the output until the merge overwrites it
+            Kernel.DisjointMerge(trimmed, _weights, output, _zeroSign, mode, output);
+            Kernels.Merge.TaskArithmetic.AddScaled(g.Theta0.Read<float>(chunk.Start, n), lambda, output, output);
+            for (int k = 0; k < trimmed.Count; k++)
+            {
+                long nonZero = 0;
+                foreach (float v in trimmed[k]) if (v != 0f) nonZero++;
+                Interlocked.Add(ref _kept[k], nonZero);
+            }
+        });
+        _merged += g.Length;
+    }
+
+    public override void WriteReport(Utf8JsonWriter w)
+    {
+        if (_global)
+        {
+            w.WriteNumber("global_entries", _entries);
+            w.WriteNumber("threshold_rank", _rank);
+            w.WriteStartArray("thresholds");
+            foreach (float t in _thresholds ?? []) w.WriteNumberValue(t);
+            w.WriteEndArray();
+        }
+        w.WriteStartArray("kept_fractions");
+        foreach (long kept in _kept) w.WriteNumberValue(_merged == 0 ? 0 : (double)kept / _merged);
+        w.WriteEndArray();
+        if (_majority) w.WriteNumber("majority_sign", (int)_zeroSign);
+    }
+
+    /// <summary>Task vectors (DARE-dropped if set) of each chunk, in parallel; tiles are freed after <paramref name="body"/>.</summary>
+    private void ForEachTaskChunk(TensorGroup g, Action<TaskVectorTiles> body)
+    {
+        float[]? scales = _drop?.Scales(g);
+        ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+        {
+            using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
+            body(tiles);
+        });
+    }
+
+    /// <summary>Trimmed task vectors of each chunk: streamed per chunk (global scope) or trimmed per whole tensor first (tensor scope).</summary>
+    private void ForEachTrimmedChunk(TensorGroup g, TrimmedChunkBody body)
+    {
+        if (_global)
+        {
+            float[] thresholds = _thresholds ?? new float[g.K];
+            float[]? scales = _drop?.Scales(g);
+            ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+            {
+                using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
+                for (int k = 0; k < g.K; k++) Kernel.TrimInPlace(tiles.Tile(k), thresholds[k]);
+                body(chunk, tiles.Tiles);
+            });
+            return;
+        }
+        using var whole = TrimmedTensor(g);
+        int count = g.K, length = (int)g.Length;
+        ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+        {
+            var stacked = whole.Read<float>(0, count * length);
+            body(chunk, new TileSet(stacked, count, length).Slice((int)chunk.Start, (int)chunk.Length));
+        });
+    }
+
+    /// <summary>Scope=tensor: the K task vectors of the whole tensor, each trimmed to its top floor(k*numel) (at least 1).</summary>
+    private Tensor TrimmedTensor(TensorGroup g)
+    {
+        int length = checked((int)g.Length);
+        var whole = Tensor.Allocate(g.Name + ".trimmed", DType.F32, [g.K, length], zero: false);
+        try
+        {
+            float[]? scales = _drop?.Scales(g);
+            ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+            {
+                using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
+                for (int k = 0; k < g.K; k++) tiles.Tile(k).CopyTo(whole.Write<float>((long)k * length + chunk.Start, (int)chunk.Length));
+            });
+            Parallel.For(0, g.K, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxThreads },
+                k => Kernel.TrimTensorInPlace(whole.Write<float>((long)k * length, length), _o.K));
+            return whole;
+        }
+        catch
+        {
+            whole.Dispose();
+            throw;
+        }
+    }
+}
+
+public enum TiesScope { Global, Tensor }
+
+/// <summary>Effective TIES options (after compat presets).</summary>
+public sealed record TiesOptions(double K, TiesScope Scope, bool MajorityZeroSign, TiesMergeMode Merge, double Lambda, IReadOnlyList<double> Weights, string Compat)
+{
+    public static TiesOptions From(MergeSettings s) => new(
+        s.Float("k"),
+        s.Choice("scope") == "tensor" ? TiesScope.Tensor : TiesScope.Global,
+        s.Choice("zero_sign") == "majority",
+        s.Choice("merge") switch { "mean" => TiesMergeMode.Mean, "max" => TiesMergeMode.Max, _ => TiesMergeMode.Sum },
+        s.Float("lambda"),
+        s.PerTask("weights"),
+        s.Choice("compat"));
+}
