@@ -9,13 +9,22 @@ public class ThreadCountTests
 {
     public static IEnumerable<TestCaseData> Methods()
     {
-        yield return new TestCaseData("task_arithmetic", new Dictionary<string, string>());
-        yield return new TestCaseData("ties", new Dictionary<string, string>());
-        yield return new TestCaseData("ties", new Dictionary<string, string> { ["compat"] = "mergekit" });
-        yield return new TestCaseData("ties", new Dictionary<string, string> { ["merge"] = "max", ["scope"] = "tensor" });
-        yield return new TestCaseData("dare_linear", new Dictionary<string, string> { ["rescale"] = "l1" });
-        yield return new TestCaseData("dare_ties", new Dictionary<string, string>());
-        yield return new TestCaseData("breadcrumbs", new Dictionary<string, string>());
+        TestCaseData Case(string method, string settings)
+        {
+            var set = settings.Length == 0 ? new Dictionary<string, string>()
+                : settings.Split(';').ToDictionary(kv => kv.Split('=')[0], kv => kv.Split('=')[1]);
+            return new TestCaseData(method, set).SetName($"{method} {settings}".Trim());
+        }
+        yield return Case("task_arithmetic", "");
+        yield return Case("ties", "");
+        yield return Case("ties", "compat=mergekit");
+        yield return Case("ties", "merge=max;scope=tensor");
+        yield return Case("ties", "compat=paper;zero_sign=plus");
+        yield return Case("dare_linear", "rescale=l1");
+        yield return Case("dare_linear", "rescale=inverse");
+        yield return Case("dare_ties", "");
+        yield return Case("dare_ties", "compat=mergekit;rescale=l1");
+        yield return Case("breadcrumbs", "");
     }
 
     [TestCaseSource(nameof(Methods))]

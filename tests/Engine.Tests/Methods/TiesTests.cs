@@ -84,6 +84,22 @@ public class TiesTests
             Assert.That(actual[i], Is.EqualTo(Base[i] + lambda * merged[i]).Within(1e-6 * (Math.Abs(Base[i]) + Math.Abs(lambda * merged[i]))), $"w[{i}]");
     }
 
+    [TestCase("majority", -1.0)]
+    [TestCase("plus", 1.0)]
+    public void MajorityOfAModelWhoseSignsCancelIsMinusOne(string zeroSign, double expected0)
+    {
+        // k = 1 keeps everything. t1 = [1, 2, -3], t2 = [-1, -1, 1]: sums [0, 1, -2], gamma [0, +, -], sum(gamma) = 0.
+        // AdaMerging/FusionBench: sign(0) = 0 stays, and where(sign > 0, T > 0, T < 0) keeps the negative entries: -1.
+        using var dir = Fixtures.NewTempDir();
+        var spec = new Spec("w", DType.F32, 3);
+        TestModels.Write(dir.File("base.safetensors"), [spec], [new float[3]]);
+        TestModels.Write(dir.File("t1.safetensors"), [spec], [new float[] { 1, 2, -3 }]);
+        TestModels.Write(dir.File("t2.safetensors"), [spec], [new float[] { -1, -1, 1 }]);
+        var result = Run("ties", dir.File("base.safetensors"), [dir.File("t1.safetensors"), dir.File("t2.safetensors")], dir.File("out.safetensors"),
+            new() { ["k"] = "1", ["lambda"] = "1", ["zero_sign"] = zeroSign });
+        Assert.That(TestModels.ReadSafetensors(dir.File("out.safetensors"))["w"], Is.EqualTo(new[] { expected0, 2, -3 }));
+    }
+
     [Test]
     public void ReportHoldsThresholdsKeptFractionsAndMajoritySign()
     {
