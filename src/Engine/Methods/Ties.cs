@@ -51,7 +51,9 @@ public class Ties : MergeMethod
             ParameterSpec.Choice("merge", "sum", "disjoint merge: sum, mean (over agreeing entries' weights), max (largest |value|)", "sum", "mean", "max"),
             ParameterSpec.Float("lambda", lambdaDefault, "scale of the merged task vector"),
             ParameterSpec.PerTask("weights", 1.0, "per-task weight w_k, applied before electing"),
-            ParameterSpec.Choice("compat", "fusionbench", "reference toolkit whose defaults to use", "fusionbench", "mergekit", "paper"),
+            ParameterSpec.Choice("compat", "fusionbench",
+                $"reference whose defaults of scope, zero_sign, merge, lambda to use: fusionbench (= AdaMerging) global, majority, sum, {lambdaText}; mergekit tensor, plus, mean, 1; paper global, majority, mean, 1",
+                "fusionbench", "mergekit", "paper"),
         ];
         static Dictionary<string, string> Preset(string scope, string zeroSign, string merge, string lambda) =>
             new() { ["scope"] = scope, ["zero_sign"] = zeroSign, ["merge"] = merge, ["lambda"] = lambda };

@@ -31,7 +31,7 @@ public class ThreadCountTests
     public void OneAndTwoThreadsGiveIdenticalFiles(string method, Dictionary<string, string> set)
     {
         using var dir = Fixtures.NewTempDir();
-        var specs = TestModels.Mixed.Append(new Spec("g.large", DType.BF16, 300_001)).ToArray();
+        var specs = TestModels.Mixed.Append(new Spec("g.large", DType.BF16, 300_001)).Append(new Spec("h.empty", DType.F32, 0, 4)).ToArray();
         var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, specs, 3, seed: 401);
         Run(method, b, tasks, dir.File("t1.safetensors"), set, seed: 7, threads: 1);
         Run(method, b, tasks, dir.File("t2.safetensors"), set, seed: 7, threads: 2);
