@@ -171,9 +171,7 @@ public class Ties : MergeMethod
             Kernels.Merge.TaskArithmetic.AddScaled(g.Theta0.Read<float>(chunk.Start, n), lambda, output, output);
             for (int k = 0; k < trimmed.Count; k++)
             {
-                long nonZero = 0;
-                foreach (float v in trimmed[k]) if (v != 0f) nonZero++;
-                Interlocked.Add(ref _kept[k], nonZero);
+                Interlocked.Add(ref _kept[k], TaskVectorTiles.CountNonZero(trimmed[k]));
             }
         });
         _merged += g.Length;
