@@ -83,6 +83,7 @@ public class IdxFileTests
         {
             string path = Write(dir, gzip ? "bad.idx.gz" : "bad.idx", content, gzip);
             var e = Assert.Throws<BadInputException>(() => IdxFile.Read(path))!;
+            TestContext.Out.WriteLine(e.Message);
             Assert.That(e.Message, Does.StartWith(path + ":"));
             Assert.That(e.Message, Does.Not.Contain("\n"));
         }

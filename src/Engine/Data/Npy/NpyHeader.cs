@@ -12,7 +12,8 @@ namespace Amalgam.Engine.Data.Npy;
 /// </summary>
 public sealed record NpyHeader(DType DType, long[] Shape)
 {
-    public static ReadOnlySpan<byte> Magic => "\x93NUMPY"u8;
+    /// <summary>0x93 'N' 'U' 'M' 'P' 'Y' (0x93 is a byte, not a character: "\x93"u8 would be its UTF-8 encoding).</summary>
+    public static ReadOnlySpan<byte> Magic => [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
     /// <summary>Bound on the header text; numpy itself refuses headers over 10,000 bytes by default.</summary>
     public const int MaxHeaderBytes = 1 << 16;
     public const int MaxRank = 32;
