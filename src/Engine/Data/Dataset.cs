@@ -47,19 +47,29 @@ public sealed class Dataset : IDisposable
         return counts;
     }
 
+    /// <summary>
+    /// Copies the images and labels at <paramref name="indices"/>, in that order, into caller-owned
+    /// buffers (a mini-batch without allocation): <paramref name="images"/> holds indices.Length * H * W floats.
+    /// </summary>
+    public void Gather(ReadOnlySpan<int> indices, Span<float> images, Span<long> labels)
+    {
+        int pixels = PixelsPerImage;
+        if (images.Length != indices.Length * pixels || labels.Length != indices.Length)
+            throw new ArgumentException($"a batch of {indices.Length} needs {indices.Length * pixels} image values and {indices.Length} labels, got {images.Length} and {labels.Length}");
+        var allLabels = Labels.Read<long>();
+        for (int k = 0; k < indices.Length; k++)
+        {
+            Image(indices[k]).CopyTo(images.Slice(k * pixels, pixels));
+            labels[k] = allLabels[indices[k]];
+        }
+    }
+
     /// <summary>A new dataset of the images at <paramref name="indices"/>, in that order (copies).</summary>
     public Dataset Select(ReadOnlySpan<int> indices, string? name = null)
     {
-        int pixels = PixelsPerImage;
         var images = Tensor.Allocate("images", DType.F32, [indices.Length, Height, Width], zero: false);
-        var labels = Tensor.Allocate("labels", DType.I64, [indices.Length]);
-        var dst = images.Write<float>();
-        var dstLabels = labels.Write<long>();
-        for (int k = 0; k < indices.Length; k++)
-        {
-            Image(indices[k]).CopyTo(dst.Slice(k * pixels, pixels));
-            dstLabels[k] = Label(indices[k]);
-        }
+        var labels = Tensor.Allocate("labels", DType.I64, [indices.Length], zero: false);
+        Gather(indices, images.Write<float>(), labels.Write<long>());
         return new Dataset(name ?? Name, images, labels, ClassCount);
     }
 

