@@ -258,7 +258,11 @@ public enum TiesScope { Global, Tensor }
 /// <summary>Effective TIES options (after compat presets).</summary>
 public sealed record TiesOptions(double K, TiesScope Scope, bool MajorityZeroSign, TiesMergeMode Merge, double Lambda, IReadOnlyList<double> Weights, string Compat)
 {
-    public static TiesOptions From(MergeSettings s) => new(
+    public static TiesOptions From(MergeSettings s)
+    {
+        if (s.TaskCount > Amalgam.Kernels.Merge.Ties.MaxTasks)
+            throw new BadInputException($"{s.Method.Name}: {s.TaskCount} models given; TIES merges at most {Amalgam.Kernels.Merge.Ties.MaxTasks}");
+        return new(
         s.Float("k"),
         s.Choice("scope") == "tensor" ? TiesScope.Tensor : TiesScope.Global,
         s.Choice("zero_sign") == "majority",
@@ -266,4 +270,5 @@ public sealed record TiesOptions(double K, TiesScope Scope, bool MajorityZeroSig
         s.Float("lambda"),
         s.PerTask("weights"),
         s.Choice("compat"));
+    }
 }

@@ -22,6 +22,9 @@ public enum TiesMergeMode
 /// </summary>
 public static class Ties
 {
+    /// <summary>Most tasks one call takes (per-element sign and weight buffers live on the stack).</summary>
+    public const int MaxTasks = 256;
+
     /// <summary>tau[i] = |tau[i]| &gt;= threshold ? tau[i] : 0 (the global-scope trim; equal entries kept).</summary>
     public static void TrimInPlace(Span<float> tau, float threshold) => Elementwise.Run<TrimOp>(tau, tau, tau, threshold);
 
@@ -106,6 +109,6 @@ public static class Ties
             throw new ArgumentException($"{weights.Length} weights for {tiles.Count} tiles.", nameof(weights));
         if (tiles.Count > 0 && tiles.Length != length)
             throw new ArgumentException("Task tiles and output must have the same length.", nameof(tiles));
-        if (tiles.Count > 256) throw new ArgumentOutOfRangeException(nameof(tiles), tiles.Count, "At most 256 tasks per call.");
+        if (tiles.Count > MaxTasks) throw new ArgumentOutOfRangeException(nameof(tiles), tiles.Count, $"At most {MaxTasks} tasks per call.");
     }
 }
