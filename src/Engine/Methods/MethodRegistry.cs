@@ -12,6 +12,9 @@ public static class MethodRegistry
     public static IReadOnlyList<MethodSpec> All { get; } =
     [
         TaskArithmetic.Spec,
+        Average.Spec,
+        Pcb.Spec,
+        Consensus.Spec,
     ];
 
     public static MethodSpec Get(string name) =>
