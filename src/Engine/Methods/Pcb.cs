@@ -87,7 +87,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
             for (int t = 0; t < _k; t++)
             {
                 var tauT = tau.Slice(t * n, n);
-                var betaT = beta.Slice(t * n, n);
+                var betaT = pass >= 2 ? beta.Slice(t * n, n) : default;
                 switch (pass)
                 {
                     case 0: worker.AbsHistogram![t].Add(tauT); break;
