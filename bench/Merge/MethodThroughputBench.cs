@@ -21,8 +21,31 @@ namespace Amalgam.Bench.Merge;
 /// kernel, which is what the executor's Float32Loader does today (extra 4 B written + read per element).
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
+[Config(typeof(Columns))]
 public unsafe class MethodThroughputBench
 {
+    private const double MiB = 1 << 20;
+
+    /// <summary>Bytes read and written per call, by benchmark (see the class comment).</summary>
+    private static readonly Dictionary<string, (double Read, double Written)> Bytes = new()
+    {
+        [nameof(CopyInputs)] = (576 * MiB, 576 * MiB),
+        [nameof(TaskArithmeticF32)] = (576 * MiB, 64 * MiB),
+        [nameof(TaskArithmeticBf16)] = (288 * MiB, 64 * MiB),
+        [nameof(TaskArithmeticBf16WholeTensor)] = (288 * MiB, 64 * MiB),   // counted as the tile variant: input bytes in, result out
+        [nameof(TiesF32)] = (576 * MiB, 64 * MiB),
+        [nameof(TiesBf16)] = (288 * MiB, 64 * MiB),
+    };
+
+    private sealed class Columns : BenchmarkDotNet.Configs.ManualConfig
+    {
+        public Columns()
+        {
+            AddColumn(new BandwidthRatioColumn("Read ratio", false, Bytes));
+            AddColumn(new BandwidthRatioColumn("Traffic ratio", true, Bytes));
+        }
+    }
+
     private const int K = 8;
     private const int Elements = 16 << 20;
     private const int Tile = 8 << 10;          // per-task tiles of the fused kernels: 9 x 32 KiB + scratch fit L2
