@@ -53,6 +53,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
     private SignedRefinement[] _betaRefinement = [];
     private double[] _low = [], _high = [], _threshold = [];
     private float[] _betaMax = [];
+    private float[] _refinementFloor = [], _mergeFloor = [];
     private long[] _kept = [];
     private ThreadLocal<Worker>? _workers;
 
@@ -81,6 +82,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
         if (pass == 0 && _k == 0) _k = g.K;
         if (pass == 0) _count += g.Length;
         _workers ??= new ThreadLocal<Worker>(() => NewWorker(pass), trackAllValues: true);
+        // Pass 3 only counts values inside the refinement's buckets: entries that cannot reach them are skipped.
         ForEachChunk(g, pass >= 2, (w, n, tau, beta) =>
         {
             var worker = _workers.Value!;
@@ -99,7 +101,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                     default: worker.BetaRefinement![t].Add(betaT); break;
                 }
             }
-        });
+        }, pass == 3 ? _refinementFloor : null);
     }
 
     public override void EndPrepass(int pass)
@@ -131,6 +133,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                         _betaMax[t] = Math.Max(_betaMax[t], w.BetaMax[t]);
                     }
                 _betaRefinement = _betaHistogram.Select(h => h.RefineForQuantiles(1 - ratio)).ToArray();
+                _refinementFloor = _betaRefinement.Select(r => r.LowerBound).ToArray();
                 break;
             default:
                 foreach (var w in workers) for (int t = 0; t < _k; t++) _betaRefinement[t].Merge(w.BetaRefinement![t]);
@@ -138,6 +141,8 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                 _betaHistogram = [];
                 _betaRefinement = [];
                 _kept = new long[_k];
+                // An entry with beta <= q_t gets beta_hat = 0 whatever its value: skip it when its bound says so.
+                _mergeFloor = _threshold.Select(q => NextUp(q)).ToArray();
                 break;
         }
     }
@@ -165,14 +170,19 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                 output[i] = (float)(theta0[i] + lambda * (weighted / Math.Max(weights, 1e-12)));
             }
             for (int t = 0; t < _k; t++) Interlocked.Add(ref kept[t], keptHere[t]);
-        });
+        }, _mergeFloor);
         for (int t = 0; t < _k; t++) _kept[t] += kept[t];
     }
 
     private delegate void ChunkBody(Chunk chunk, int n, ReadOnlySpan<float> tau, ReadOnlySpan<float> beta);
 
-    /// <summary>Per chunk: tau (K x n, task-major, f32) and, when asked, beta (K x n) in pooled scratch.</summary>
-    private void ForEachChunk(TensorGroup g, bool withBeta, ChunkBody body)
+    /// <summary>
+    /// Per chunk: tau (K x n, task-major, f32) and, when asked, beta (K x n) in pooled scratch.
+    /// With <paramref name="skipBelow"/>, an entry of task t whose <see cref="PcbBalance.Bound"/> is
+    /// below skipBelow[t] gets beta = -inf instead of its value: the caller has shown that no value
+    /// below skipBelow[t] can change its result (saves K tanh for most entries).
+    /// </summary>
+    private void ForEachChunk(TensorGroup g, bool withBeta, ChunkBody body, float[]? skipBelow = null)
     {
         int k = g.K;
         var plan = ChunkPlan.For<float>(g.Length);
@@ -193,8 +203,17 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                     for (int i = 0; i < n; i++)
                     {
                         for (int t = 0; t < k; t++) column[t] = tau[t * n + i];
-                        PcbBalance.Beta(column, _low, _high, s, pair, betaColumn);
-                        for (int t = 0; t < k; t++) beta[t * n + i] = betaColumn[t];
+                        PcbBalance.Signed(column, _low, _high, s);
+                        if (skipBelow is null)
+                        {
+                            PcbBalance.AllBetas(s, pair, betaColumn);
+                            for (int t = 0; t < k; t++) beta[t * n + i] = betaColumn[t];
+                        }
+                        else
+                        {
+                            for (int t = 0; t < k; t++)
+                                beta[t * n + i] = PcbBalance.Bound(t, s) < skipBelow[t] ? float.NegativeInfinity : PcbBalance.BetaOf(t, s);
+                        }
                     }
                 }
                 body(chunk, n, tau.AsSpan(0, k * n), beta.AsSpan(0, withBeta ? k * n : 0));
@@ -205,6 +224,13 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                 ArrayPool<float>.Shared.Return(beta);
             }
         });
+    }
+
+    /// <summary>The smallest float above q (a float equal to q is skipped safely too: beta_hat = 0).</summary>
+    private static float NextUp(double q)
+    {
+        float f = (float)q;
+        return f > q ? f : MathF.BitIncrement(f);
     }
 
     public override void WriteReport(Utf8JsonWriter writer)

@@ -2,7 +2,10 @@ namespace Amalgam.Engine.Methods;
 
 /// <summary>
 /// The per-element arithmetic of PCB (see <see cref="Pcb"/>), in f64, shared by its passes so the
-/// balancing scores beta are bit-identical every time they are recomputed.
+/// balancing scores beta are bit-identical every time they are recomputed: beta_k = exp(K n_k^2)
+/// * sum_j tanh(s_k s_j), rounded to f32, with n = Norm(|tauc|) over the task's [low, high] (the
+/// min and max of the clipped |tau|) and s = sign(tau) * n. tanh(s_k s_j) is evaluated the same way
+/// whichever of k, j comes first (IEEE multiplication commutes), and the sum runs j = 0..K-1.
 /// </summary>
 internal static class PcbBalance
 {
@@ -12,17 +15,38 @@ internal static class PcbBalance
     /// <summary>|tau| clipped to the task's [low, high] = its [0.01, 0.99] quantiles of |tau|.</summary>
     public static double Clip(float tau, double low, double high) => Math.Clamp((double)Math.Abs(tau), low, high);
 
-    /// <summary>
-    /// beta_k for one element of every task: intra_k = exp(K * n_k^2) and inter_k = sum_j
-    /// tanh(s_k s_j), with n = Norm(|tauc|) over the task's [low, high] (the min and max of the
-    /// clipped |tau|) and s = sign(tau) * n. <paramref name="s"/> and <paramref name="pair"/> are
-    /// scratch (K and K*K long); tanh(s_k s_j) is symmetric, so each pair is evaluated once.
-    /// </summary>
-    public static void Beta(ReadOnlySpan<float> tau, ReadOnlySpan<double> low, ReadOnlySpan<double> high,
-        Span<double> s, Span<double> pair, Span<float> beta)
+    /// <summary>s_k = sign(tau_k) Norm(|tauc_k|) for one element of every task.</summary>
+    public static void Signed(ReadOnlySpan<float> tau, ReadOnlySpan<double> low, ReadOnlySpan<double> high, Span<double> s)
     {
-        int k = tau.Length;
-        for (int t = 0; t < k; t++) s[t] = Math.Sign(tau[t]) * Norm(Clip(tau[t], low[t], high[t]), low[t], high[t]);
+        for (int t = 0; t < tau.Length; t++) s[t] = Math.Sign(tau[t]) * Norm(Clip(tau[t], low[t], high[t]), low[t], high[t]);
+    }
+
+    /// <summary>
+    /// An upper bound of <see cref="BetaOf"/> from s_t alone: (float)(exp(K n^2) * K). Exact as a
+    /// bound: the f64 sum of K values in [-1, 1] cannot round above K, and rounding is monotonic.
+    /// Lets a pass skip the K tanh of an entry that cannot reach its threshold.
+    /// </summary>
+    public static float Bound(int t, ReadOnlySpan<double> s)
+    {
+        int k = s.Length;
+        double n = Math.Abs(s[t]);
+        return (float)(Math.Exp(k * n * n) * k);
+    }
+
+    /// <summary>beta_t = (float)(exp(K n_t^2) * sum_j tanh(s_t s_j)).</summary>
+    public static float BetaOf(int t, ReadOnlySpan<double> s)
+    {
+        int k = s.Length;
+        double inter = 0;
+        for (int j = 0; j < k; j++) inter += Math.Tanh(s[t] * s[j]);
+        double n = Math.Abs(s[t]);
+        return (float)(Math.Exp(k * n * n) * inter);
+    }
+
+    /// <summary>Every beta_t of one element (the same values as <see cref="BetaOf"/>); each tanh pair evaluated once.</summary>
+    public static void AllBetas(ReadOnlySpan<double> s, Span<double> pair, Span<float> beta)
+    {
+        int k = s.Length;
         for (int t = 0; t < k; t++)
             for (int j = t; j < k; j++) pair[t * k + j] = pair[j * k + t] = Math.Tanh(s[t] * s[j]);
         for (int t = 0; t < k; t++)

@@ -21,6 +21,9 @@ public sealed class SignedRefinement
         _fine = _buckets.Select(_ => new long[1 << 16]).ToArray();
     }
 
+    /// <summary>The smallest value any planned bucket holds: values below it are never counted.</summary>
+    public float LowerBound => SignedHistogram.FromOrderedKey((uint)_buckets.Min() << 16);
+
     /// <summary>An empty refinement with the same plan, for another thread's share of the data.</summary>
     public SignedRefinement CreateEmptyCopy() => new(_targets);
 

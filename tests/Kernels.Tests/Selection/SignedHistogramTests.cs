@@ -78,6 +78,26 @@ public class SignedHistogramTests
         }
     }
 
+    [TestCaseSource(nameof(FiniteCases))]
+    public void ValuesBelowTheLowerBoundCanBeLeftOut(string kind, int n)
+    {
+        var x = Make(kind, n, 7 * n + 3);
+        var histogram = new SignedHistogram();
+        histogram.Add(x);
+        double[] qs = [0.05, 0.5, 0.95];
+        var full = histogram.RefineForQuantiles(qs);
+        full.Add(x);
+        var partial = histogram.RefineForQuantiles(qs);
+        float floor = partial.LowerBound;
+        // What a caller may do: replace every value below the floor by -inf (never counted).
+        partial.Add(x.Select(v => v < floor ? float.NegativeInfinity : v).ToArray());
+        foreach (double q in qs)
+        {
+            Assert.That(full.Quantile(n, q), Is.GreaterThanOrEqualTo(floor), $"q={q}");
+            Assert.That(partial.Quantile(n, q), Is.EqualTo(full.Quantile(n, q)), $"q={q}");
+        }
+    }
+
     [Test]
     public void OrderedKeyIsMonotonicAndRoundTrips()
     {
