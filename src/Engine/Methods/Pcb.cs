@@ -198,7 +198,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                     Amalgam.Kernels.Merge.TaskArithmetic.SubtractInto(g.Thetas[t].Read<float>(chunk.Start, n), theta0, tau.AsSpan(t * n, n));
                 if (withBeta)
                 {
-                    Span<float> column = stackalloc float[k], betaColumn = stackalloc float[k];
+                    Span<float> column = stackalloc float[k], betaColumn = stackalloc float[k], all = stackalloc float[k];
                     Span<double> s = stackalloc double[k], pair = stackalloc double[k * k];
                     for (int i = 0; i < n; i++)
                     {
@@ -211,8 +211,21 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                         }
                         else
                         {
+                            // Same values either way: one task left needs K tanh, several share the pairs.
+                            int left = 0, last = 0;
                             for (int t = 0; t < k; t++)
-                                beta[t * n + i] = PcbBalance.Bound(t, s) < skipBelow[t] ? float.NegativeInfinity : PcbBalance.BetaOf(t, s);
+                            {
+                                bool skip = PcbBalance.Bound(t, s) < skipBelow[t];
+                                betaColumn[t] = skip ? float.NegativeInfinity : float.NaN;
+                                if (!skip) { left++; last = t; }
+                            }
+                            if (left == 1) betaColumn[last] = PcbBalance.BetaOf(last, s);
+                            else if (left > 1)
+                            {
+                                PcbBalance.AllBetas(s, pair, all);
+                                for (int t = 0; t < k; t++) if (float.IsNaN(betaColumn[t])) betaColumn[t] = all[t];
+                            }
+                            for (int t = 0; t < k; t++) beta[t * n + i] = betaColumn[t];
                         }
                     }
                 }

@@ -22,15 +22,18 @@ internal static class PcbBalance
     }
 
     /// <summary>
-    /// An upper bound of <see cref="BetaOf"/> from s_t alone: (float)(exp(K n^2) * K). Exact as a
-    /// bound: the f64 sum of K values in [-1, 1] cannot round above K, and rounding is monotonic.
-    /// Lets a pass skip the K tanh of an entry that cannot reach its threshold.
+    /// An upper bound of <see cref="BetaOf"/> from s alone, without tanh: tanh(s_t s_j) &lt;=
+    /// min(1, |s_t||s_j|) (tanh x &lt;= x for x &gt;= 0, and &lt;= 0 for x &lt; 0), so beta_t &lt;= exp(K n_t^2) *
+    /// sum_j min(1, n_t n_j). The relative margin 1e-9 covers libm's tanh error and the f64
+    /// rounding of both sums; the product and the f32 rounding are monotonic. Lets a pass skip the
+    /// K tanh of an entry that cannot reach its threshold.
     /// </summary>
     public static float Bound(int t, ReadOnlySpan<double> s)
     {
         int k = s.Length;
-        double n = Math.Abs(s[t]);
-        return (float)(Math.Exp(k * n * n) * k);
+        double n = Math.Abs(s[t]), inter = 0;
+        for (int j = 0; j < k; j++) inter += Math.Min(1.0, n * Math.Abs(s[j]));
+        return (float)(Math.Exp(k * n * n) * (inter * (1 + 1e-9)));
     }
 
     /// <summary>beta_t = (float)(exp(K n_t^2) * sum_j tanh(s_t s_j)).</summary>
