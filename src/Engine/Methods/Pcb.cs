@@ -31,7 +31,10 @@ namespace Amalgam.Engine.Methods;
 /// beta_k and max beta_k per task; 3: refinement -> q_k; then the merge pass. Each worker thread
 /// holds its own K histograms (384 KiB for |tau|, 512 KiB signed, plus 512 KiB per refined bucket)
 /// and scratch of 2 K chunk-sized f32 buffers; counts are integers and maxima order-free, so the
-/// result is the same at any thread count.
+/// result is the same at any thread count. Cost: beta needs K(K+1)/2 tanh and K exp per element;
+/// pass 3 and the merge pass first evaluate a tanh-free upper bound (<see cref="PcbBalance.Bound"/>)
+/// and skip entries that provably cannot reach the refinement bucket or the threshold, which
+/// changes no result (the skipped values could not be counted or weighted).
 /// </summary>
 public sealed class Pcb(double ratio, double lambda) : MergeMethod
 {
