@@ -11,11 +11,15 @@ public static class MethodRegistry
 {
     public static IReadOnlyList<MethodSpec> All { get; } =
     [
+        // Order of the contract's method list.
+        Average.Spec,
         TaskArithmetic.Spec,
         Ties.Spec,
         DareLinear.Spec,
         DareTies.Spec,
         Breadcrumbs.Spec,
+        Pcb.Spec,
+        Consensus.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

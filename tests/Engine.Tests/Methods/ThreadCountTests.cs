@@ -25,6 +25,9 @@ public class ThreadCountTests
         yield return Case("dare_ties", "");
         yield return Case("dare_ties", "compat=mergekit;rescale=l1");
         yield return Case("breadcrumbs", "");
+        yield return Case("average", "");
+        yield return Case("pcb", "");
+        yield return Case("consensus", "");
     }
 
     [TestCaseSource(nameof(Methods))]

@@ -1,0 +1,43 @@
+using Amalgam.Kernels;
+using KernelArithmetic = Amalgam.Kernels.Merge.TaskArithmetic;
+using TileSet = Amalgam.Kernels.Merge.TileSet;
+
+namespace Amalgam.Engine.Methods;
+
+/// <summary>
+/// Weighted average of the task models: theta = sum_k w_k theta_k / sum_k w_k (the base is not
+/// used; task-private parameters stay per task). `weights` default 1; their sum must not be 0.
+/// Per tensor, one fused pass: the normalised weights w_k / sum w are applied in f32 by the
+/// weighted-sum kernel, k in order 0..K-1, so the result is the same at any thread count.
+/// </summary>
+public sealed unsafe class Average : MergeMethod
+{
+    public static readonly MethodSpec Spec = new("average",
+        "sum_k w_k theta_k / sum_k w_k",
+        [ParameterSpec.PerTask("weights", 1.0, "per-task weight w_k (their sum must not be 0)")],
+        s => new Average(s.PerTask("weights")));
+
+    private readonly float[] _normalised;
+
+    public Average(IReadOnlyList<double> weights)
+    {
+        double sum = 0;
+        foreach (double w in weights) sum += w;
+        if (sum == 0 || !double.IsFinite(sum))
+            throw new BadInputException($"average: weights={string.Join(",", weights)} sum to {sum}; the sum of weights must be a non-zero number");
+        _normalised = weights.Select(w => (float)(w / sum)).ToArray();
+    }
+
+    public override void Merge(TensorGroup g, Tensor merged)
+    {
+        int k = g.K;
+        var plan = ChunkPlan.For<float>(g.Length);
+        ParallelChunks.For(plan, chunk =>
+        {
+            int n = (int)chunk.Length;
+            Span<nint> pointers = stackalloc nint[k];
+            for (int t = 0; t < k; t++) pointers[t] = (nint)((float*)g.Thetas[t].Pointer + chunk.Start);
+            KernelArithmetic.WeightedSum(new TileSet(pointers, n), _normalised, merged.Write<float>(chunk.Start, n));
+        });
+    }
+}
