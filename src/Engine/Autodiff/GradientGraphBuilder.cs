@@ -1,0 +1,230 @@
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
+using Onnx;
+using DataType = Onnx.TensorProto.Types.DataType;
+
+namespace Amalgam.Engine.Autodiff;
+
+/// <summary>
+/// Reverse-mode differentiation of an ONNX graph into another ONNX graph. Shapes are inferred
+/// statically from the fixed input shapes; shape arithmetic is evaluated while building and never
+/// differentiated. Walking the nodes backwards, each node whose outputs received a gradient and
+/// some of whose inputs depend on a parameter writes its backward step with standard ONNX ops; a
+/// value used several times sums its gradients. Anything unsupported fails here, naming the node,
+/// before a runtime sees the graph.
+/// </summary>
+public static class GradientGraphBuilder
+{
+    public const int MinOpset = 13, MaxOpset = 18;
+
+    private static readonly Dictionary<string, GradientRule> Rules = CreateRules();
+
+    /// <summary>Ops that have a gradient rule.</summary>
+    public static IReadOnlyCollection<string> SupportedOps => Rules.Keys;
+
+    private static Dictionary<string, GradientRule> CreateRules()
+    {
+        var t = new Dictionary<string, GradientRule>(StringComparer.Ordinal);
+        ElementwiseRules.Register(t);
+        LinearRules.Register(t);
+        NormalizationRules.Register(t);
+        ShapeRules.Register(t);
+        return t;
+    }
+
+    public static GradientGraph Build(OnnxModel model, GradientRequest request)
+    {
+        string file = model.DisplayName;
+        var proto = ModelProto.Parser.ParseFrom(model.ToInlineBytes());
+        var graph = proto.Graph;
+        int opset = (int)(proto.OpsetImport.FirstOrDefault(o => o.Domain is "" or "ai.onnx")?.Version ?? 0);
+        if (opset is < MinOpset or > MaxOpset)
+            throw new BadInputException($"{file}: opset {opset} is not supported for gradients (need {MinOpset} to {MaxOpset})");
+
+        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var parameters = ResolveParameters(file, request, initializers);
+        int floatType = parameters.Count > 0 ? parameters[0].ElemType : (int)DataType.Float;
+
+        var meta = new Dictionary<string, ValueMeta>(StringComparer.Ordinal);
+        var paramNames = parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var t in graph.Initializer)
+            meta[t.Name] = new ValueMeta(t.DataType, t.Dims.ToArray(), paramNames.Contains(t.Name) ? null : ConstValue.FromTensor(t));
+        var data = DataInputs(file, graph, request, initializers);
+        foreach (var d in data) meta[d.Name] = new ValueMeta(d.ElemType, d.Shape);
+
+        string output = request.Output ?? (graph.Output.Count == 1 ? graph.Output[0].Name
+            : throw new BadInputException($"{file}: the model has {graph.Output.Count} outputs; name the one the loss is computed from"));
+        if (!graph.Output.Any(o => o.Name == output)) throw new BadInputException($"{file}: no output named '{output}'");
+
+        var taken = graph.Node.SelectMany(n => n.Output).Concat(meta.Keys).Append(GradientGraph.LossOutput).Append(LossBuilder.LabelsInput);
+        var emitter = new GraphEmitter(graph, opset, floatType, taken);
+        GraphInput? labels = null;
+        if (request.Loss == GradientLoss.CrossEntropy)
+        {
+            if (meta.ContainsKey(LossBuilder.LabelsInput)) throw new BadInputException($"{file}: the model already has a value named 'labels'");
+            labels = new GraphInput(LossBuilder.LabelsInput, (int)DataType.Int64, [data.Count > 0 ? data[0].Shape[0] : 1]);
+            meta[labels.Name] = new ValueMeta(labels.ElemType, labels.Shape);
+        }
+
+        var forward = TopologicalOrder(file, graph.Node.ToList(), meta.Keys);
+        try
+        {
+            foreach (var node in forward) ShapeInference.Infer(node, meta, opset);
+            var outMeta = meta[output];
+            if (outMeta.ElemType != floatType)
+                throw new BadInputException($"{file}: output '{output}' is {OnnxDTypes.OnnxName(outMeta.ElemType)}, the parameters are {OnnxDTypes.OnnxName(floatType)}");
+            int before = graph.Node.Count;
+            string lossValue = LossBuilder.Emit(emitter, request.Loss, output, outMeta.Shape, $"{file}");
+            graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/loss", Input = { lossValue }, Output = { GradientGraph.LossOutput } });
+            var lossNodes = graph.Node.Skip(before).ToList();
+            foreach (var t in graph.Initializer)
+                if (!meta.ContainsKey(t.Name)) meta[t.Name] = new ValueMeta(t.DataType, t.Dims.ToArray(), ConstValue.FromTensor(t));
+            foreach (var node in lossNodes) ShapeInference.Infer(node, meta, opset);
+            forward.AddRange(lossNodes);
+
+            var grads = Backward(forward, meta, paramNames, emitter);
+            WriteInterface(graph, data, labels, parameters, grads, emitter, floatType);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new BadInputException($"{file}: {e.Message}", e);
+        }
+        catch (UnsupportedOpException e)
+        {
+            throw new UnsupportedOpException($"{file}: {e.Message}");
+        }
+        return new GradientGraph(proto, data, labels, parameters);
+    }
+
+    /// <summary>Reverse pass; returns the gradient value of each parameter (absent if none reaches it).</summary>
+    private static Dictionary<string, string> Backward(List<NodeProto> forward, Dictionary<string, ValueMeta> meta, HashSet<string> parameters, GraphEmitter e)
+    {
+        // Values that depend on a parameter through float data (shape arithmetic never does).
+        var depends = new HashSet<string>(parameters, StringComparer.Ordinal);
+        foreach (var node in forward)
+            if (node.Input.Any(depends.Contains))
+                foreach (var o in node.Output)
+                    if (o.Length > 0 && meta.TryGetValue(o, out var m) && m.IsFloat) depends.Add(o);
+
+        var pending = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [GradientGraph.LossOutput] = [e.Scalar(1)] };
+        string? Take(string name)
+        {
+            if (!pending.Remove(name, out var list)) return null;
+            return list.Count == 1 ? list[0] : e.Node("Sum", list);
+        }
+
+        for (int k = forward.Count - 1; k >= 0; k--)
+        {
+            var node = forward[k];
+            var outGrads = node.Output.Select(o => o.Length > 0 ? Take(o) : null).ToArray();
+            if (outGrads.All(g => g is null)) continue;
+            var need = node.Input.Select(i => i.Length > 0 && depends.Contains(i)).ToArray();
+            if (!need.Any(b => b)) continue;
+            if (!Rules.TryGetValue(node.OpType, out var rule))
+                throw new UnsupportedOpException($"{node.Describe()}: op '{node.OpType}' has no gradient rule");
+            var inMeta = node.Input.Select(i => i.Length > 0 ? meta[i] : null).ToArray();
+            var outMeta = node.Output.Select(o => o.Length > 0 ? meta[o] : null!).ToArray();
+            var ctx = new RuleContext(e, node, inMeta, outMeta, outGrads, need);
+            rule(ctx);
+            for (int i = 0; i < need.Length; i++)
+            {
+                if (!need[i] || ctx.InGrad[i] is not { } g) continue;
+                if (!pending.TryGetValue(node.Input[i], out var list)) pending[node.Input[i]] = list = [];
+                list.Add(g);
+            }
+        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in parameters)
+            if (Take(p) is { } g) result[p] = g;
+        return result;
+    }
+
+    private static void WriteInterface(GraphProto graph, List<GraphInput> data, GraphInput? labels, List<GraphInput> parameters,
+        Dictionary<string, string> grads, GraphEmitter e, int floatType)
+    {
+        graph.Input.Clear();
+        graph.Output.Clear();
+        graph.ValueInfo.Clear();
+        foreach (var d in data) graph.Input.Add(Info(d.Name, d.ElemType, d.Shape));
+        if (labels is not null) graph.Input.Add(Info(labels.Name, labels.ElemType, labels.Shape));
+        var paramSet = parameters.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var keep = graph.Initializer.Where(t => !paramSet.Contains(t.Name)).ToList();
+        graph.Initializer.Clear();
+        graph.Initializer.AddRange(keep);
+        foreach (var p in parameters) graph.Input.Add(Info(p.Name, p.ElemType, p.Shape));
+        graph.Output.Add(Info(GradientGraph.LossOutput, floatType, []));
+        foreach (var p in parameters)
+        {
+            string source = grads.TryGetValue(p.Name, out var g) ? g : e.Zeros(p.Shape);
+            string name = GradientGraph.GradientName(p.Name);
+            graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/" + name, Input = { source }, Output = { name } });
+            graph.Output.Add(Info(name, p.ElemType, p.Shape));
+        }
+    }
+
+    private static ValueInfoProto Info(string name, int elemType, long[] shape)
+    {
+        var s = new TensorShapeProto();
+        foreach (long d in shape) s.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = d });
+        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elemType, Shape = s } } };
+    }
+
+    private static List<GraphInput> ResolveParameters(string file, GradientRequest request, Dictionary<string, TensorProto> initializers)
+    {
+        var list = new List<GraphInput>();
+        foreach (var name in request.Parameters.Distinct())
+        {
+            if (!initializers.TryGetValue(name, out var t)) throw new BadInputException($"{file}: no initializer named '{name}' to differentiate");
+            if (t.DataType is not ((int)DataType.Float or (int)DataType.Double))
+                throw new BadInputException($"{file}: initializer '{name}' is {OnnxDTypes.OnnxName(t.DataType)}; gradients need FLOAT or DOUBLE");
+            if (list.Count > 0 && list[0].ElemType != t.DataType)
+                throw new BadInputException($"{file}: initializer '{name}' is {OnnxDTypes.OnnxName(t.DataType)}, '{list[0].Name}' is {OnnxDTypes.OnnxName(list[0].ElemType)}; all parameters need one float type");
+            list.Add(new GraphInput(name, t.DataType, t.Dims.ToArray()));
+        }
+        return list;
+    }
+
+    private static List<GraphInput> DataInputs(string file, GraphProto graph, GradientRequest request, Dictionary<string, TensorProto> initializers)
+    {
+        var list = new List<GraphInput>();
+        foreach (var input in graph.Input)
+        {
+            if (initializers.ContainsKey(input.Name)) continue;
+            if (!request.InputShapes.TryGetValue(input.Name, out var shape))
+                throw new BadInputException($"{file}: no shape given for input '{input.Name}'");
+            var type = input.Type?.TensorType ?? throw new BadInputException($"{file}: input '{input.Name}' is not a tensor");
+            var dims = type.Shape?.Dim;
+            if (dims is not null && dims.Count > 0)
+            {
+                bool fits = dims.Count == shape.Length && dims.Select((d, i) => d.ValueCase != TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue || d.DimValue == shape[i]).All(b => b);
+                if (!fits) throw new BadInputException($"{file}: input '{input.Name}' cannot have shape {ShapeMath.Format(shape)}");
+            }
+            list.Add(new GraphInput(input.Name, type.ElemType, (long[])shape.Clone()));
+        }
+        foreach (var name in request.InputShapes.Keys)
+            if (!list.Any(d => d.Name == name)) throw new BadInputException($"{file}: the model has no data input '{name}'");
+        return list;
+    }
+
+    /// <summary>Nodes in an order where every input is produced before use (ONNX requires it; checked).</summary>
+    private static List<NodeProto> TopologicalOrder(string file, List<NodeProto> nodes, IEnumerable<string> known)
+    {
+        var available = new HashSet<string>(known, StringComparer.Ordinal) { "" };
+        var result = new List<NodeProto>(nodes.Count);
+        var remaining = new List<NodeProto>(nodes);
+        while (remaining.Count > 0)
+        {
+            int before = remaining.Count;
+            remaining.RemoveAll(n =>
+            {
+                if (!n.Input.All(available.Contains)) return false;
+                result.Add(n);
+                foreach (var o in n.Output) available.Add(o);
+                return false || true;
+            });
+            if (remaining.Count == before)
+                throw new BadInputException($"{file}: {remaining[0].Describe()} uses '{remaining[0].Input.First(i => !available.Contains(i))}', which nothing produces");
+        }
+        return result;
+    }
+}
