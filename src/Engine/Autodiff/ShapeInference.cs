@@ -221,7 +221,10 @@ internal sealed record ConvParams(long[] Strides, long[] Pads, long[] Dilations,
         string autoPad = node.Str("auto_pad", "NOTSET");
         if (autoPad is not ("NOTSET" or "VALID")) throw new InvalidOperationException($"{where}: auto_pad {autoPad} is not supported");
         long[] ones = Enumerable.Repeat(1L, spatial).ToArray();
-        return new(node.Ints("strides") ?? ones, autoPad == "VALID" ? new long[2 * spatial] : node.Ints("pads") ?? new long[2 * spatial],
+        var p = new ConvParams(node.Ints("strides") ?? ones, autoPad == "VALID" ? new long[2 * spatial] : node.Ints("pads") ?? new long[2 * spatial],
             node.Ints("dilations") ?? ones, node.Int("group", 1));
+        if (spatial < 1 || wShape.Length != spatial + 2 || p.Strides.Length != spatial || p.Dilations.Length != spatial || p.Pads.Length != 2 * spatial)
+            throw new InvalidOperationException($"{where}: strides, pads, dilations or the weight's rank do not fit {spatial} spatial axes");
+        return p;
     }
 }
