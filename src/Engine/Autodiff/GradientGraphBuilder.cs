@@ -15,7 +15,7 @@ namespace Amalgam.Engine.Autodiff;
 /// </summary>
 public static class GradientGraphBuilder
 {
-    public const int MinOpset = 13, MaxOpset = 18;
+    public const int MinOpset = 11, MaxOpset = 18;
 
     private static readonly Dictionary<string, GradientRule> Rules = CreateRules();
 

@@ -5,23 +5,33 @@ internal static class NormalizationRules
 {
     public static void Register(Dictionary<string, GradientRule> t)
     {
-        // Opset >= 13 semantics (one axis). y = softmax(x): dx = y * (dy - sum(dy * y)).
+        // y = softmax(x) along one axis: dx = y * (dy - sum(dy * y)).
         t["Softmax"] = c => c.Set(0, () =>
         {
-            long axis = ShapeMath.Axis(c.Node.Int("axis", -1), c.OutShape().Length, c.Where);
+            long axis = SoftmaxAxis(c);
             string s = c.E.ReduceSum(c.E.Mul(c.DY, c.Y()), [axis], keepdims: true);
             return c.E.Mul(c.Y(), c.E.Sub(c.DY, s));
         });
         // y = log_softmax(x): dx = dy - exp(y) * sum(dy).
         t["LogSoftmax"] = c => c.Set(0, () =>
         {
-            long axis = ShapeMath.Axis(c.Node.Int("axis", -1), c.OutShape().Length, c.Where);
+            long axis = SoftmaxAxis(c);
             string s = c.E.ReduceSum(c.DY, [axis], keepdims: true);
             return c.E.Sub(c.DY, c.E.Mul(c.E.Exp(c.Y()), s));
         });
         t["LayerNormalization"] = LayerNorm;
         t["ReduceSum"] = c => Reduce(c, mean: false);
         t["ReduceMean"] = c => Reduce(c, mean: true);
+    }
+
+    /// <summary>The softmax axis. Before opset 13 the input was flattened to 2-D at the axis (default 1),
+    /// which is the same as one axis only when it is the last.</summary>
+    private static long SoftmaxAxis(RuleContext c)
+    {
+        int rank = c.OutShape().Length;
+        int axis = ShapeMath.Axis(c.Node.Int("axis", c.E.Opset >= 13 ? -1 : 1), rank, c.Where);
+        if (c.E.Opset < 13 && axis != rank - 1) throw c.Unsupported($"{c.Node.OpType} before opset 13 over axes {axis}.. (only the last axis)");
+        return axis;
     }
 
     /// <summary>dX = the output gradient (divided by the count for a mean) put back on the reduced

@@ -187,7 +187,8 @@ internal static partial class ShapeInference
         return new(x.ElemType, shape);
     }
 
-    internal static ConstValue Need(ValueMeta m, string where, string what) =>
+    internal static ConstValue Need(ValueMeta? m, string where, string what) =>
+        m is null ? throw new InvalidOperationException($"{where}: input '{what}' is missing") :
         m.Value ?? throw new InvalidOperationException($"{where}: '{what}' must be known while building the graph (computed from shapes or constants only)");
 
     internal static long Norm(long axis, int rank) => axis < 0 ? axis + rank : axis;
