@@ -70,6 +70,7 @@ public static class GradientGraphBuilder
         try
         {
             foreach (var node in forward) ShapeInference.Infer(node, meta, opset);
+            ExposeLayerNormStatistics(forward, meta, emitter, opset);
             var outMeta = meta[output];
             if (outMeta.ElemType != floatType)
                 throw new BadInputException($"{file}: output '{output}' is {OnnxDTypes.OnnxName(outMeta.ElemType)}, the parameters are {OnnxDTypes.OnnxName(floatType)}");
@@ -96,6 +97,23 @@ public static class GradientGraphBuilder
         return new GradientGraph(proto, data, labels, parameters);
     }
 
+    /// <summary>
+    /// Float32 LayerNormalization nodes also output their Mean and InvStdDev (optional outputs of the
+    /// op, computed by the forward kernel anyway), so the backward step need not recompute them.
+    /// </summary>
+    private static void ExposeLayerNormStatistics(List<NodeProto> forward, Dictionary<string, ValueMeta> meta, GraphEmitter e, int opset)
+    {
+        foreach (var node in forward)
+        {
+            if (node.OpType != "LayerNormalization" || meta[node.Input[0]].ElemType != (int)DataType.Float) continue;
+            if (node.Int("stash_type", (int)DataType.Float) != (int)DataType.Float) continue;
+            while (node.Output.Count < 3) node.Output.Add("");
+            for (int i = 1; i < 3; i++)
+                if (node.Output[i].Length == 0) node.Output[i] = e.Fresh(i == 1 ? "ln_mean" : "ln_inv_std");
+            ShapeInference.Infer(node, meta, opset);
+        }
+    }
+
     /// <summary>Reverse pass; returns the gradient value of each parameter (absent if none reaches it).</summary>
     private static Dictionary<string, string> Backward(List<NodeProto> forward, Dictionary<string, ValueMeta> meta, HashSet<string> parameters, GraphEmitter e)
     {
@@ -106,11 +124,19 @@ public static class GradientGraphBuilder
                 foreach (var o in node.Output)
                     if (o.Length > 0 && meta.TryGetValue(o, out var m) && m.IsFloat) depends.Add(o);
 
-        var pending = new Dictionary<string, List<string>>(StringComparer.Ordinal) { [GradientGraph.LossOutput] = [e.Scalar(1)] };
+        // Gradient contributions per value: names, or slices of it (SlicePiece) from Slice nodes.
+        var pending = new Dictionary<string, List<object>>(StringComparer.Ordinal) { [GradientGraph.LossOutput] = [e.Scalar(1)] };
         string? Take(string name)
         {
             if (!pending.Remove(name, out var list)) return null;
-            return list.Count == 1 ? list[0] : e.Node("Sum", list);
+            var plain = list.OfType<string>().ToList();
+            var pieces = list.OfType<SlicePiece>().ToList();
+            if (pieces.Count > 0)
+            {
+                if (plain.Count == 0 && SlicePiece.TryConcat(e, pieces) is { } whole) return whole;
+                plain.AddRange(pieces.Select(p => p.Padded(e)));
+            }
+            return plain.Count == 1 ? plain[0] : e.Node("Sum", plain);
         }
 
         for (int k = forward.Count - 1; k >= 0; k--)
@@ -128,7 +154,8 @@ public static class GradientGraphBuilder
             rule(ctx);
             for (int i = 0; i < need.Length; i++)
             {
-                if (!need[i] || ctx.InGrad[i] is not { } g) continue;
+                object? g = ctx.InGrad[i] ?? (object?)ctx.InPiece[i];
+                if (!need[i] || g is null) continue;
                 if (!pending.TryGetValue(node.Input[i], out var list)) pending[node.Input[i]] = list = [];
                 list.Add(g);
             }
@@ -153,11 +180,20 @@ public static class GradientGraphBuilder
         graph.Initializer.AddRange(keep);
         foreach (var p in parameters) graph.Input.Add(Info(p.Name, p.ElemType, p.Shape));
         graph.Output.Add(Info(GradientGraph.LossOutput, floatType, []));
+        // A gradient made by a backward node nothing else reads is renamed in place; others get an Identity.
+        var consumed = graph.Node.SelectMany(n => n.Input).GroupBy(i => i).ToDictionary(x => x.Key, x => x.Count(), StringComparer.Ordinal);
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        foreach (var n in graph.Node.Where(n => n.Name.StartsWith("autodiff/", StringComparison.Ordinal)))
+            foreach (var o in n.Output) producers[o] = n;
+        var claimed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in parameters)
         {
             string source = grads.TryGetValue(p.Name, out var g) ? g : e.Zeros(p.Shape);
             string name = GradientGraph.GradientName(p.Name);
-            graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/" + name, Input = { source }, Output = { name } });
+            if (producers.TryGetValue(source, out var producer) && !consumed.ContainsKey(source) && claimed.Add(source))
+                producer.Output[producer.Output.IndexOf(source)] = name;
+            else
+                graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/" + name, Input = { source }, Output = { name } });
             graph.Output.Add(Info(name, p.ElemType, p.Shape));
         }
     }

@@ -103,7 +103,10 @@ internal sealed class GraphEmitter
     {
         if (from.SequenceEqual(to)) return grad;
         var axes = ShapeMath.BroadcastAxes(from, to);
-        string g = axes.Length > 0 ? ReduceSum(grad, axes, keepdims: true) : grad;
+        if (axes.Length == 0) return Reshape(grad, to);
+        // One node when dropping the reduced axes already gives the operand's shape (a bias [C] of [B, S, C]).
+        if (from.Where((_, i) => !axes.Contains(i)).SequenceEqual(to)) return ReduceSum(grad, axes, keepdims: false);
+        string g = ReduceSum(grad, axes, keepdims: true);
         var kept = from.Select((d, i) => axes.Contains(i) ? 1 : d).ToArray();
         return kept.SequenceEqual(to) ? g : Reshape(g, to);
     }

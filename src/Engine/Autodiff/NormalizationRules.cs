@@ -24,6 +24,10 @@ internal static class NormalizationRules
         t["ReduceMean"] = c => Reduce(c, mean: true);
     }
 
+    private static bool HasStatistics(RuleContext c) =>
+        c.Node.Output.Count >= 3 && c.Node.Output[1].Length > 0 && c.Node.Output[2].Length > 0
+        && c.OutMeta[1].ElemType == c.InMeta[0]!.ElemType && c.OutMeta[2].ElemType == c.InMeta[0]!.ElemType;
+
     /// <summary>The softmax axis. Before opset 13 the input was flattened to 2-D at the axis (default 1),
     /// which is the same as one axis only when it is the last.</summary>
     private static long SoftmaxAxis(RuleContext c)
@@ -67,11 +71,20 @@ internal static class NormalizationRules
         long[] axes = Enumerable.Range(axis, xs.Length - axis).Select(i => (long)i).ToArray();
         double eps = c.Node.Float("epsilon", 1e-5f);
         var e = c.E;
-        string mean = e.ReduceMean(c.X(0), axes, true);
-        string xc = e.Sub(c.X(0), mean);
-        string variance = e.ReduceMean(e.Mul(xc, xc), axes, true);
-        string rstd = e.Div(e.Scalar(1), e.Node("Sqrt", [e.Add(variance, e.Scalar(eps))]));
-        string xhat = e.Mul(xc, rstd);
+        string mean, rstd;
+        if (HasStatistics(c))
+        {
+            // The builder exposed the forward node's Mean and InvStdDev outputs (float32 models).
+            (mean, rstd) = (c.Y(1), c.Y(2));
+        }
+        else
+        {
+            mean = e.ReduceMean(c.X(0), axes, true);
+            string centred = e.Sub(c.X(0), mean);
+            string variance = e.ReduceMean(e.Mul(centred, centred), axes, true);
+            rstd = e.Div(e.Scalar(1), e.Node("Sqrt", [e.Add(variance, e.Scalar(eps))]));
+        }
+        string xhat = e.Mul(e.Sub(c.X(0), mean), rstd);
         c.SetBroadcast(1, () => e.Mul(c.DY, xhat));
         if (c.Node.Input.Count > 2 && c.Node.Input[2].Length > 0) c.SetBroadcast(2, () => c.DY);
         c.Set(0, () =>

@@ -14,6 +14,10 @@ internal sealed class RuleContext(GraphEmitter emitter, NodeProto node, ValueMet
     public string?[] OutGrad { get; } = outGrads;
     public bool[] Need { get; } = need;
     public string?[] InGrad { get; } = new string?[need.Length];
+
+    /// <summary>Instead of <see cref="InGrad"/>: the gradient of a slice of the input along one axis, to be
+    /// placed back (several slices that tile the input become one Concat instead of Pads and a Sum).</summary>
+    public SlicePiece?[] InPiece { get; } = new SlicePiece?[need.Length];
     public string Where => Node.Describe();
 
     public string X(int i) => Node.Input[i];
@@ -40,3 +44,31 @@ internal sealed class RuleContext(GraphEmitter emitter, NodeProto node, ValueMet
 }
 
 internal delegate void GradientRule(RuleContext c);
+
+/// <summary>The gradient <paramref name="Grad"/> of elements [Start, Start + Count) along <paramref name="Axis"/>
+/// of a value of shape <paramref name="Shape"/> (zero elsewhere).</summary>
+internal sealed record SlicePiece(string Grad, int Axis, long Start, long Count, long[] Shape)
+{
+    public string Padded(GraphEmitter e)
+    {
+        var pads = new long[2 * Shape.Length];
+        pads[Axis] = Start;
+        pads[Shape.Length + Axis] = Shape[Axis] - Start - Count;
+        return e.Node("Pad", [Grad, e.Ints(pads)]);
+    }
+
+    /// <summary>The one gradient for all pieces: a Concat if they tile the value along one axis, else
+    /// null.</summary>
+    public static string? TryConcat(GraphEmitter e, List<SlicePiece> pieces)
+    {
+        var sorted = pieces.OrderBy(p => p.Start).ToList();
+        long next = 0;
+        foreach (var p in sorted)
+        {
+            if (p.Axis != sorted[0].Axis || p.Start != next) return null;
+            next += p.Count;
+        }
+        if (next != sorted[0].Shape[sorted[0].Axis]) return null;
+        return sorted.Count == 1 ? sorted[0].Grad : e.Node("Concat", sorted.Select(p => p.Grad), NodeAttributes.Attr("axis", (long)sorted[0].Axis));
+    }
+}

@@ -90,7 +90,8 @@ internal static partial class ShapeInference
             {
                 int axis = Axis(node.Int("axis", -1), X.Rank, where);
                 var stat = X.Shape.Select((d, i) => i < axis ? d : 1).ToArray();
-                return [X with { Value = null }, new((int)DataType.Float, stat), new((int)DataType.Float, stat)];
+                int stash = (int)node.Int("stash_type", (int)DataType.Float);
+                return [X with { Value = null }, new(stash, stat), new(stash, stat)];
             }
             case "ReduceSum" or "ReduceMean" or "ReduceMax":
             {

@@ -49,9 +49,16 @@ internal static class ShapeRules
     {
         long[] xs = c.InShape(0);
         var spec = SliceSpec.Of(c.Node, xs, i => c.InMeta.Length > i ? c.InMeta[i] : null, c.Where);
+        if (!c.Need[0]) return;
+        if (spec.Steps.Any(s => s != 1)) throw c.Unsupported("the gradient of a Slice with a step other than 1");
+        var cut = Enumerable.Range(0, xs.Length).Where(i => spec.Counts[i] != xs[i]).ToArray();
+        if (cut.Length == 1)
+        {
+            c.InPiece[0] = new SlicePiece(c.DY, cut[0], spec.Starts[cut[0]], spec.Counts[cut[0]], xs);
+            return;
+        }
         c.Set(0, () =>
         {
-            if (spec.Steps.Any(s => s != 1)) throw c.Unsupported("the gradient of a Slice with a step other than 1");
             long[] pads = [.. spec.Starts, .. xs.Select((d, i) => d - spec.Starts[i] - spec.Counts[i])];
             return c.E.Node("Pad", [c.DY, c.E.Ints(pads)]);
         });

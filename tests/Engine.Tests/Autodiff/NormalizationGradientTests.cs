@@ -29,6 +29,17 @@ public sealed class NormalizationGradientTests
             return g.Node("Mul", [y, g.Param(xs)]);   // a random weighting so the loss is not symmetric
         });
 
+    /// <summary>Float32 LayerNormalization: the builder reuses the node's Mean and InvStdDev outputs.</summary>
+    [TestCase(-1L)]
+    [TestCase(1L)]
+    public void LayerNormalization_float32_with_exposed_statistics(long axis) =>
+        GradCheck.Run(g =>
+        {
+            long[] xs = [2, 3, 4];
+            string y = g.Node("LayerNormalization", [g.Param(xs), g.Param(xs[(int)(axis < 0 ? axis + 3 : axis)..]), g.Param(xs[(int)(axis < 0 ? axis + 3 : axis)..])], A("axis", axis));
+            return g.Node("Mul", [y, g.Param(xs)]);
+        }, type: Onnx.TensorProto.Types.DataType.Float);
+
     /// <summary>The decomposed pattern torch writes at opset 14: ReduceMean, Sub, Pow, Add, Sqrt, Div, Mul, Add.</summary>
     [Test]
     public void Decomposed_layer_norm_at_opset14() =>

@@ -76,6 +76,18 @@ public sealed class ShapeGradientTests
             return Weighted(g, y, [2, 2, 4]);
         });
 
+    /// <summary>Slices that tile a value (packed q/k/v) give one Concat; overlapping or partial ones are padded and summed.</summary>
+    [TestCase(new long[] { 0, 2, 3 }, new long[] { 2, 3, 6 })]
+    [TestCase(new long[] { 0, 1, 3 }, new long[] { 2, 4, 6 })]
+    [TestCase(new long[] { 1, 2, 4 }, new long[] { 2, 3, 5 })]
+    public void Several_slices_of_one_value(long[] starts, long[] ends) =>
+        GradCheck.Run(g =>
+        {
+            string x = g.Param([2, 6]);
+            var parts = starts.Select((s, i) => g.Node("Mul", [g.Node("Slice", [x, g.Ints(s), g.Ints(ends[i]), g.Ints(-1)]), g.Param([ends[i] - s])])).ToArray();
+            return g.Node("Concat", parts, A("axis", 1L));
+        });
+
     [Test]
     public void Gather_rows_with_repeats_and_a_negative_index() =>
         GradCheck.Run(g =>
