@@ -139,6 +139,14 @@ public static class GradientGraphBuilder
             return plain.Count == 1 ? plain[0] : e.Node("Sum", plain);
         }
 
+        var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
+        var consumers = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in forward)
+        {
+            foreach (var o in node.Output) producers[o] = node;
+            foreach (var i in node.Input) consumers[i] = consumers.GetValueOrDefault(i) + 1;
+        }
+
         for (int k = forward.Count - 1; k >= 0; k--)
         {
             var node = forward[k];
@@ -146,6 +154,12 @@ public static class GradientGraphBuilder
             if (outGrads.All(g => g is null)) continue;
             var need = node.Input.Select(i => i.Length > 0 && depends.Contains(i)).ToArray();
             if (!need.Any(b => b)) continue;
+            if (DecomposedLayerNorm.Match(node, producers, consumers, meta, e.Opset) is { } ln && depends.Contains(ln.X))
+            {
+                if (!pending.TryGetValue(ln.X, out var xs)) pending[ln.X] = xs = [];
+                xs.Add(DecomposedLayerNorm.Gradient(e, node, outGrads[0]!, ln.Axes));
+                continue;
+            }
             if (!Rules.TryGetValue(node.OpType, out var rule))
                 throw new UnsupportedOpException($"{node.Describe()}: op '{node.OpType}' has no gradient rule");
             var inMeta = node.Input.Select(i => i.Length > 0 ? meta[i] : null).ToArray();
