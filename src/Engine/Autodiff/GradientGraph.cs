@@ -15,8 +15,9 @@ public sealed class GradientGraph
 {
     public const string LossOutput = "loss";
 
-    internal GradientGraph(ModelProto model, IReadOnlyList<GraphInput> data, GraphInput? labels, IReadOnlyList<GraphInput> parameters)
+    internal GradientGraph(ModelProto model, IReadOnlyList<GraphInput> data, GraphInput? labels, IReadOnlyList<GraphInput> parameters, long classes)
     {
+        Classes = classes;
         Model = model;
         DataInputs = data;
         Labels = labels;
@@ -26,6 +27,9 @@ public sealed class GradientGraph
     public ModelProto Model { get; }
     public IReadOnlyList<GraphInput> DataInputs { get; }
     public GraphInput? Labels { get; }
+
+    /// <summary>Number of classes (last axis of the output the loss is computed from).</summary>
+    public long Classes { get; }
     public IReadOnlyList<GraphInput> Parameters { get; }
 
     /// <summary>Element type of the loss and gradients (that of the parameters).</summary>

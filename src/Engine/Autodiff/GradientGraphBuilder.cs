@@ -67,11 +67,13 @@ public static class GradientGraphBuilder
         }
 
         var forward = TopologicalOrder(file, graph.Node.ToList(), meta.Keys);
+        long classes = 0;
         try
         {
-            foreach (var node in forward) ShapeInference.Infer(node, meta, opset);
+            foreach (var node in forward) Guarded(node, () => ShapeInference.Infer(node, meta, opset));
             ExposeLayerNormStatistics(forward, meta, emitter, opset);
             var outMeta = meta[output];
+            classes = outMeta.Rank > 0 ? outMeta.Shape[^1] : 1;
             if (outMeta.ElemType != floatType)
                 throw new BadInputException($"{file}: output '{output}' is {OnnxDTypes.OnnxName(outMeta.ElemType)}, the parameters are {OnnxDTypes.OnnxName(floatType)}");
             int before = graph.Node.Count;
@@ -80,7 +82,7 @@ public static class GradientGraphBuilder
             var lossNodes = graph.Node.Skip(before).ToList();
             foreach (var t in graph.Initializer)
                 if (!meta.ContainsKey(t.Name)) meta[t.Name] = new ValueMeta(t.DataType, t.Dims.ToArray(), ConstValue.FromTensor(t));
-            foreach (var node in lossNodes) ShapeInference.Infer(node, meta, opset);
+            foreach (var node in lossNodes) Guarded(node, () => ShapeInference.Infer(node, meta, opset));
             forward.AddRange(lossNodes);
 
             var grads = Backward(forward, meta, paramNames, emitter);
@@ -94,7 +96,7 @@ public static class GradientGraphBuilder
         {
             throw new UnsupportedOpException($"{file}: {e.Message}");
         }
-        return new GradientGraph(proto, data, labels, parameters);
+        return new GradientGraph(proto, data, labels, parameters, classes);
     }
 
     /// <summary>
@@ -165,7 +167,7 @@ public static class GradientGraphBuilder
             var inMeta = node.Input.Select(i => i.Length > 0 ? meta[i] : null).ToArray();
             var outMeta = node.Output.Select(o => o.Length > 0 ? meta[o] : null!).ToArray();
             var ctx = new RuleContext(e, node, inMeta, outMeta, outGrads, need);
-            rule(ctx);
+            Guarded(node, () => rule(ctx));
             for (int i = 0; i < need.Length; i++)
             {
                 object? g = ctx.InGrad[i] ?? (object?)ctx.InPiece[i];
@@ -199,15 +201,24 @@ public static class GradientGraphBuilder
         var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         foreach (var n in graph.Node.Where(n => n.Name.StartsWith("autodiff/", StringComparison.Ordinal)))
             foreach (var o in n.Output) producers[o] = n;
-        var claimed = new HashSet<string>(StringComparer.Ordinal);
+        var renamed = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in parameters)
         {
             string source = grads.TryGetValue(p.Name, out var g) ? g : e.Zeros(p.Shape);
             string name = GradientGraph.GradientName(p.Name);
-            if (producers.TryGetValue(source, out var producer) && !consumed.ContainsKey(source) && claimed.Add(source))
+            if (renamed.TryGetValue(source, out var already))
+            {
+                graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/" + name, Input = { already }, Output = { name } });
+            }
+            else if (producers.TryGetValue(source, out var producer) && !consumed.ContainsKey(source))
+            {
                 producer.Output[producer.Output.IndexOf(source)] = name;
+                renamed[source] = name;
+            }
             else
+            {
                 graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/" + name, Input = { source }, Output = { name } });
+            }
             graph.Output.Add(Info(name, p.ElemType, p.Shape));
         }
     }
@@ -254,6 +265,20 @@ public static class GradientGraphBuilder
         foreach (var name in request.InputShapes.Keys)
             if (!list.Any(d => d.Name == name)) throw new BadInputException($"{file}: the model has no data input '{name}'");
         return list;
+    }
+
+    /// <summary>Malformed nodes (missing inputs, attributes of the wrong length) surface as one error naming the node.</summary>
+    private static void Guarded(NodeProto node, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentException or KeyNotFoundException or InvalidDataException
+            or OverflowException or DivideByZeroException or NullReferenceException)
+        {
+            throw new InvalidOperationException($"{node.Describe()}: malformed node ({ex.Message})", ex);
+        }
     }
 
     /// <summary>Nodes in an order where every input is produced before use (ONNX requires it; checked).</summary>

@@ -91,6 +91,13 @@ public sealed class GradientSession : IDisposable
     /// <summary>Runs forward and backward on the current inputs and parameters; returns the loss.</summary>
     public double Step()
     {
+        if (Graph.Labels is { } labels)
+        {
+            long classes = Graph.Classes;
+            foreach (long label in Inputs[labels.Name].Read<long>())
+                if (label < 0 || label >= classes)
+                    throw new BadInputException($"labels: {label} is not a class of the model's output (0 to {classes - 1})");
+        }
         _run.Run();
         return _loss.DType == DType.F64 ? _loss.Read<double>()[0] : _loss.Read<float>()[0];
     }

@@ -75,14 +75,18 @@ internal static partial class ShapeInference
             {
                 var (s, l, d) = (Need(In(0)!, where, "start"), Need(In(1)!, where, "limit"), Need(In(2)!, where, "delta"));
                 long n = Math.Max((long)Math.Ceiling((l.Float(0) - s.Float(0)) / d.Float(0)), 0);
-                return [new(X.ElemType, [n], ConstValue.Make(X.ElemType, [n], i => s.Float(0) + i * d.Float(0), i => s.Int(0) + i * d.Int(0)))];
+                return [new(X.ElemType, [n], n > ConstValue.MaxElements ? null
+                    : ConstValue.Make(X.ElemType, [n], i => s.Float(0) + i * d.Float(0), i => s.Int(0) + i * d.Int(0)))];
             }
             case "MatMul": return [MatMulShape(In(0)!, In(1)!, where)];
             case "Gemm":
             {
                 var (a, b) = (In(0)!, In(1)!);
-                long m = node.Int("transA", 0) != 0 ? a.Shape[1] : a.Shape[0];
-                long n = node.Int("transB", 0) != 0 ? b.Shape[0] : b.Shape[1];
+                bool ta = node.Int("transA", 0) != 0, tb = node.Int("transB", 0) != 0;
+                if (a.Rank != 2 || b.Rank != 2 || (ta ? a.Shape[0] : a.Shape[1]) != (tb ? b.Shape[1] : b.Shape[0]))
+                    throw new InvalidOperationException($"{where}: cannot multiply {Format(a.Shape)} by {Format(b.Shape)} (transA {(ta ? 1 : 0)}, transB {(tb ? 1 : 0)})");
+                long m = ta ? a.Shape[1] : a.Shape[0];
+                long n = tb ? b.Shape[0] : b.Shape[1];
                 return [new(a.ElemType, [m, n])];
             }
             case "Conv": return [ConvShape(node, In(0)!, In(1)!, where)];

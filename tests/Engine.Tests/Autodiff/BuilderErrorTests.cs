@@ -71,6 +71,25 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
+    public void A_malformed_node_is_a_one_line_error_naming_it()
+    {
+        var g = new TinyGraph(17, DataType.Double);
+        string y = g.Node("Gemm", [g.Param([2, 3, 4]), g.Param([4, 5])]);
+        Assert.That(() => Build(g, y), Throws.TypeOf<BadInputException>().With.Message.Contain("Gemm node 'Gemm_"));
+    }
+
+    [Test]
+    public void Labels_outside_the_classes_are_rejected_before_running()
+    {
+        var g = new TinyGraph(17, DataType.Double);
+        string logits = g.Node("MatMul", [g.Data([2, 3]), g.Param([3, 4])]);
+        using var session = GradientSession.Create(new OnnxModel(g.Build(logits), ".", "tiny.onnx"),
+            new GradientRequest(g.Parameters, g.DataShapes, GradientLoss.CrossEntropy));
+        session.Inputs["labels"].Write<long>()[1] = 4;
+        Assert.That(() => session.Step(), Throws.TypeOf<BadInputException>().With.Message.Contain("labels: 4"));
+    }
+
+    [Test]
     public void Output_interface_is_data_labels_parameters_in_and_loss_gradients_out()
     {
         var g = new TinyGraph(17, DataType.Double);

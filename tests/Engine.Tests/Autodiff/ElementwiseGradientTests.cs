@@ -19,6 +19,11 @@ public sealed class ElementwiseGradientTests
     public void Binary_with_broadcasting(string op, long[] a, long[] b) =>
         GradCheck.Run(g => g.Node(op, [g.Param(a, positive: op == "Pow"), g.Param(b, 0.5, 1.5, positive: op == "Pow")]));
 
+    /// <summary>Both parameters' gradients are the same graph value (one output renamed, the other an Identity of it).</summary>
+    [Test]
+    public void Two_parameters_sharing_one_gradient_value() =>
+        GradCheck.Run(g => g.Node("Add", [g.Param([2, 3]), g.Param([2, 3])]));
+
     [TestCase(2.0)]
     [TestCase(3.0)]
     [TestCase(0.5)]
