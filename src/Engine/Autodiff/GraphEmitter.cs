@@ -12,6 +12,7 @@ internal sealed class GraphEmitter
     private readonly GraphProto _graph;
     private readonly HashSet<string> _taken;
     private readonly Dictionary<(int, double), string> _scalars = [];
+    private readonly Dictionary<string, string> _memo = new(StringComparer.Ordinal);
     private int _counter;
 
     public GraphEmitter(GraphProto graph, int opset, int floatType, IEnumerable<string> takenNames)
@@ -53,7 +54,17 @@ internal sealed class GraphEmitter
         return name;
     }
 
-    public string Ints(params long[] values) => Constant(ConstValue.OfInts(values), "ints");
+    /// <summary>An int64 vector constant (shared per content).</summary>
+    public string Ints(params long[] values) =>
+        Memo("ints:" + string.Join(",", values), () => Constant(ConstValue.OfInts(values), "ints"));
+
+    /// <summary>Pure layout nodes are emitted once per (input, target): a reshaped activation or a
+    /// transposed weight used by several backward steps is made once.</summary>
+    private string Memo(string key, Func<string> make)
+    {
+        if (!_memo.TryGetValue(key, out var name)) _memo[key] = name = make();
+        return name;
+    }
 
     /// <summary>A scalar of the differentiated float type (shared per value).</summary>
     public string Scalar(double v) => ScalarOf(FloatType, v);
@@ -72,9 +83,11 @@ internal sealed class GraphEmitter
     public string Neg(string a) => Node("Neg", [a]);
     public string Exp(string a) => Node("Exp", [a]);
 
-    public string Reshape(string x, long[] shape) => Node("Reshape", [x, Ints(shape)]);
+    public string Reshape(string x, long[] shape) =>
+        Memo($"reshape:{x}:{string.Join(",", shape)}", () => Node("Reshape", [x, Ints(shape)]));
 
-    public string Transpose(string x, long[] perm) => Node("Transpose", [x], Attr("perm", perm));
+    public string Transpose(string x, long[] perm) =>
+        Memo($"transpose:{x}:{string.Join(",", perm)}", () => Node("Transpose", [x], Attr("perm", perm)));
 
     public string Expand(string x, long[] shape) => Node("Expand", [x, Ints(shape)]);
 
