@@ -30,11 +30,8 @@ internal static class LinearRules
 
         c.Set(0, () =>
         {
-            string ga;
-            if (b2.Length == 2 && batch.Length > 0)
-                ga = c.E.Node("MatMul", [dy, c.E.Transpose(b, [1, 0])]);
-            else
-                ga = c.E.Node("MatMul", [dy, c.E.Transpose(b, SwapLast(b2.Length))]);
+            // ORT folds the weight's Transpose into the product (FusedMatMul).
+            string ga = c.E.Node("MatMul", [dy, c.E.Transpose(b, SwapLast(b2.Length))]);
             return Finish(c, ga, [.. batch, m, k], a2, sa);
         });
         c.Set(1, () =>
