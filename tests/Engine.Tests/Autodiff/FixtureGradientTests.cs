@@ -66,6 +66,7 @@ public sealed class FixtureGradientTests
             // of a row equally, and softmax ignores that), so float32 leaves rounding noise there: such
             // tensors are measured against 1% of the largest gradient in the model.
             double floor = 0.01 * errors.Max(e => e.MaxRef);
+            TestContext.Out.WriteLine($"{name} {lossName}: worst relative error {errors.Max(e => e.MaxDiff / Math.Max(e.MaxRef, floor)):E2} over {errors.Count} parameters");
             int compared = 0;
             foreach (var (p, maxDiff, maxRef) in errors)
             {
