@@ -65,9 +65,11 @@ internal static class ShapeRules
     }
 
     /// <summary>
-    /// Y = Gather(X, idx, axis): dX[a, v, b] = sum_k [idx_k == v] dY[a, k, b]. The one-hot matrix
-    /// [n, V] (indices wrapped into [0, V)) is built with Equal against 0..V-1, and dX is one
-    /// (batched) matrix product with it; deterministic, no scatter.
+    /// Y = Gather(X, idx, axis): dX[a, v, b] = sum_k [idx_k == v] dY[a, k, b]. From opset 16 one
+    /// ScatterElements with reduction "add" into zeros (indices broadcast over the other axes; ONNX
+    /// Runtime's CPU kernel adds in index order, so it is deterministic and needs no [n, V] one-hot,
+    /// which a 50k-token vocabulary could not afford). Before 16: a one-hot matrix [n, V] (indices
+    /// wrapped into [0, V), compared with 0..V-1) times dY, one (batched) matrix product.
     /// </summary>
     private static void Gather(RuleContext c)
     {
@@ -78,7 +80,16 @@ internal static class ShapeRules
         c.Set(0, () =>
         {
             var e = c.E;
-            string idx = c.InMeta[1]!.ElemType == (int)Onnx.TensorProto.Types.DataType.Int64 ? c.X(1) : e.Cast(c.X(1), (int)Onnx.TensorProto.Types.DataType.Int64);
+            const int int64 = (int)Onnx.TensorProto.Types.DataType.Int64;
+            string idx = c.InMeta[1]!.ElemType == int64 ? c.X(1) : e.Cast(c.X(1), int64);
+            if (e.Opset >= 16)
+            {
+                long[] updates = [.. xs[..axis], n, .. xs[(axis + 1)..]];
+                long[] column = updates.Select((d, i) => i == axis ? n : 1L).ToArray();
+                string spread = e.Expand(e.Reshape(idx, column), updates);
+                return e.Node("ScatterElements", [e.Zeros(xs), spread, e.Reshape(c.DY, updates)],
+                    Attr("axis", (long)axis), Attr("reduction", "add"));
+            }
             idx = e.Reshape(idx, [n, 1]);
             idx = e.Node("Mod", [e.Add(idx, e.Ints(v)), e.Ints(v)]);
             string range = e.Constant(ConstValue.OfInts(Enumerable.Range(0, (int)v).Select(i => (long)i).ToArray(), [1, v]), "range");

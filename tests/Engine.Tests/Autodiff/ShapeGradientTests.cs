@@ -89,30 +89,35 @@ public sealed class ShapeGradientTests
             return g.Node("Concat", parts, A("axis", 1L));
         });
 
-    [Test]
-    public void Gather_rows_with_repeats_and_a_negative_index() =>
+    /// <summary>Opset 17: ScatterElements with reduction add; opset 14: one-hot product.</summary>
+    [TestCase(17)]
+    [TestCase(14)]
+    public void Gather_rows_with_repeats_and_a_negative_index(int opset) =>
         GradCheck.Run(g =>
         {
             string idx = g.Tensor(DataType.Int64, [2, 3], new long[] { 0, 3, 0, -1, 2, 3 }.SelectMany(BitConverter.GetBytes).ToArray());
             return Weighted(g, g.Node("Gather", [g.Param([5, 4]), idx]), [2, 3, 4]);
-        });
+        }, opset: opset);
 
-    [TestCase(1L)]
-    [TestCase(-1L)]
-    public void Gather_scalar_index_on_an_inner_axis(long axis) =>
+    [TestCase(1L, 17)]
+    [TestCase(-1L, 17)]
+    [TestCase(1L, 14)]
+    [TestCase(-1L, 14)]
+    public void Gather_scalar_index_on_an_inner_axis(long axis, int opset) =>
         GradCheck.Run(g =>
         {
             string idx = g.Tensor(DataType.Int64, [], BitConverter.GetBytes(1L));
             return Weighted(g, g.Node("Gather", [g.Param([2, 3, 3]), idx], A("axis", axis)), [2, 3]);
-        });
+        }, opset: opset);
 
-    [Test]
-    public void Gather_int32_indices_from_data_input_dependent_path() =>
+    [TestCase(17)]
+    [TestCase(14)]
+    public void Gather_int32_indices_on_axis1_with_repeats(int opset) =>
         GradCheck.Run(g =>
         {
-            string idx = g.Tensor(DataType.Int32, [4], new[] { 2, 0, 2, 1 }.SelectMany(BitConverter.GetBytes).ToArray());
-            return Weighted(g, g.Node("Gather", [g.Param([2, 3]), idx], A("axis", 1L)), [2, 4]);
-        });
+            string idx = g.Tensor(DataType.Int32, [4], new[] { 2, 0, 2, -2 }.SelectMany(BitConverter.GetBytes).ToArray());
+            return Weighted(g, g.Node("Gather", [g.Param([2, 3, 2]), idx], A("axis", 1L)), [2, 4, 2]);
+        }, opset: opset);
 
     [Test]
     public void Expand() =>
