@@ -15,6 +15,8 @@ internal static partial class ShapeInference
     public static void Infer(NodeProto node, Dictionary<string, ValueMeta> meta, int opset)
     {
         string where = node.Describe();
+        if (node.Domain is not ("" or "ai.onnx"))
+            throw new UnsupportedOpException($"{where}: op '{node.Domain}.{node.OpType}' is not a standard ONNX op; the gradient builder supports only those");
         ValueMeta? In(int i) => i < node.Input.Count && node.Input[i].Length > 0
             ? meta.TryGetValue(node.Input[i], out var m) ? m : throw new InvalidOperationException($"{where}: input '{node.Input[i]}' is not known")
             : null;

@@ -34,6 +34,18 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
+    public void An_op_of_another_domain_is_rejected_even_with_a_known_name()
+    {
+        var g = new TinyGraph(17, DataType.Double);
+        string y = g.Node("Relu", [g.Param([3])]);
+        var model = g.Build(y);
+        model.Graph.Node[0].Domain = "com.microsoft";
+        model.OpsetImport.Add(new Onnx.OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
+        Assert.That(() => GradientGraphBuilder.Build(new OnnxModel(model, ".", "tiny.onnx"), new GradientRequest(g.Parameters, g.DataShapes, GradientLoss.HalfSumOfSquares)),
+            Throws.TypeOf<UnsupportedOpException>().With.Message.Contain("com.microsoft.Relu"));
+    }
+
+    [Test]
     public void Ops_off_the_gradient_path_need_no_rule() =>
         GradCheck.Run(g => g.Node("Mul", [g.Param([2, 3]), g.Node("Abs", [g.Data([2, 3])])]));
 
