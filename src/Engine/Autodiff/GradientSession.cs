@@ -49,36 +49,39 @@ public sealed class GradientSession : IDisposable
     /// <summary>
     /// Builds the gradient graph of <paramref name="model"/> and a session for it. Parameters come from
     /// <paramref name="parameters"/> when given (the caller keeps them alive and owns them; each must
-    /// have its initializer's dtype and shape), otherwise from the model's initializers.
+    /// have its initializer's dtype and shape), otherwise from the model's initializers. Data inputs
+    /// and labels likewise come from <paramref name="inputs"/> when given (e.g. a loader's batch
+    /// buffers), otherwise the session allocates them.
     /// </summary>
     public static GradientSession Create(OnnxModel model, GradientRequest request, SessionOptions? options = null,
-        IReadOnlyDictionary<string, Tensor>? parameters = null)
+        IReadOnlyDictionary<string, Tensor>? parameters = null, IReadOnlyDictionary<string, Tensor>? inputs = null)
     {
         var graph = GradientGraphBuilder.Build(model, request);
         var owned = new List<Tensor>();
         InferenceSession? session = null;
         try
         {
-            var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var data = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var d in graph.DataInputs.Append(graph.Labels).OfType<GraphInput>())
-                inputs[d.Name] = Own(owned, Tensor.Allocate(d.Name, ToDType(d.ElemType, model.DisplayName, d.Name), d.Shape));
+            {
+                var dtype = ToDType(d.ElemType, model.DisplayName, d.Name);
+                data[d.Name] = inputs is not null && inputs.TryGetValue(d.Name, out var given)
+                    ? Checked(model.DisplayName, "input", d.Name, dtype, d.Shape, given)
+                    : Own(owned, Tensor.Allocate(d.Name, dtype, d.Shape));
+            }
             var bound = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             var grads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             foreach (var p in graph.Parameters)
             {
                 var dtype = ToDType(p.ElemType, model.DisplayName, p.Name);
-                if (parameters is not null && parameters.TryGetValue(p.Name, out var given))
-                {
-                    if (given.DType != dtype || !given.Shape.SequenceEqual(p.Shape))
-                        throw new BadInputException($"{model.DisplayName}: parameter '{p.Name}' is {dtype.ShortName()} {Shapes.Format(p.Shape)}, the tensor given is {given.DType.ShortName()} {Shapes.Format(given.Shape)}");
-                    bound[p.Name] = given;
-                }
-                else bound[p.Name] = Own(owned, model.ReadInitializer(p.Name));
+                bound[p.Name] = parameters is not null && parameters.TryGetValue(p.Name, out var given)
+                    ? Checked(model.DisplayName, "parameter", p.Name, dtype, p.Shape, given)
+                    : Own(owned, model.ReadInitializer(p.Name));
                 grads[p.Name] = Own(owned, Tensor.Allocate(GradientGraph.GradientName(p.Name), dtype, p.Shape));
             }
             var loss = Own(owned, Tensor.Allocate(GradientGraph.LossOutput, ToDType(graph.FloatType, model.DisplayName, "loss"), []));
             session = InferenceSession.FromBytes(graph.ToBytes(), options);
-            return new GradientSession(graph, session, inputs, bound, grads, loss, owned);
+            return new GradientSession(graph, session, data, bound, grads, loss, owned);
         }
         catch
         {
@@ -101,6 +104,10 @@ public sealed class GradientSession : IDisposable
         _run.Run();
         return _loss.DType == DType.F64 ? _loss.Read<double>()[0] : _loss.Read<float>()[0];
     }
+
+    private static Tensor Checked(string file, string kind, string name, DType dtype, long[] shape, Tensor given) =>
+        given.DType == dtype && given.Shape.SequenceEqual(shape) ? given
+            : throw new BadInputException($"{file}: {kind} '{name}' is {dtype.ShortName()} {Shapes.Format(shape)}, the tensor given is {given.DType.ShortName()} {Shapes.Format(given.Shape)}");
 
     private static Tensor Own(List<Tensor> owned, Tensor t)
     {

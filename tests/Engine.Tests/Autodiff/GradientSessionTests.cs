@@ -22,10 +22,16 @@ public sealed class GradientSessionTests
         string y = g.Node("Gemm", [x, w], A("transB", 1L));
         var model = new OnnxModel(g.Build(y), ".", "tiny.onnx");
         using var wBuffer = model.ReadInitializer(w);
-        using var session = GradientSession.Create(model, new GradientRequest([unused, w], g.DataShapes, GradientLoss.HalfSumOfSquares),
-            new SessionOptions { IntraOpThreads = 1 }, new Dictionary<string, Tensor> { [w] = wBuffer });
+        using var xBuffer = Tensor.Allocate(x, DType.F64, [3, 4]);
+        g.DataValues[x].AsSpan().CopyTo(xBuffer.Write<double>());
+        var request = new GradientRequest([unused, w], g.DataShapes, GradientLoss.HalfSumOfSquares);
+        using var session = GradientSession.Create(model, request, new SessionOptions { IntraOpThreads = 1 },
+            new Dictionary<string, Tensor> { [w] = wBuffer }, new Dictionary<string, Tensor> { [x] = xBuffer });
         Assert.That(session.Parameters[w], Is.SameAs(wBuffer));
-        g.DataValues[x].AsSpan().CopyTo(session.Inputs[x].Write<double>());
+        Assert.That(session.Inputs[x], Is.SameAs(xBuffer));
+        using (var wrong = Tensor.Allocate(w, DType.F32, [5, 4]))
+            Assert.That(() => GradientSession.Create(model, request, null, new Dictionary<string, Tensor> { [w] = wrong }),
+                Throws.TypeOf<BadInputException>().With.Message.Contain($"parameter '{w}'"));
         var gradTensor = session.Gradients[w];
 
         for (int round = 0; round < 2; round++)
