@@ -1,7 +1,6 @@
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
-using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace Amalgam.Engine.Autodiff;
 
@@ -15,7 +14,7 @@ public sealed class GradientSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly BoundRun _run;
-    private readonly List<Tensor> _owned = [];
+    private readonly List<Tensor> _owned;
     private readonly Tensor _loss;
 
     private GradientSession(GradientGraph graph, InferenceSession session, Dictionary<string, Tensor> inputs,
