@@ -15,10 +15,3 @@ public enum GradientLoss
     /// <summary>Half the sum of squares of the output (any shape): 0.5 * sum y^2.</summary>
     HalfSumOfSquares,
 }
-
-/// <summary>What to differentiate: the parameters (initializers), the fixed shape of every data input
-/// (batch included), the loss, and which output it is computed from (null: the model's only output).</summary>
-public sealed record GradientRequest(IReadOnlyList<string> Parameters, IReadOnlyDictionary<string, long[]> InputShapes, GradientLoss Loss)
-{
-    public string? Output { get; init; }
-}
