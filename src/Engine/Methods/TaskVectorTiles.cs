@@ -4,6 +4,7 @@ using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Amalgam.Kernels;
+using TiesKernel = Amalgam.Kernels.Merge.Ties;
 
 namespace Amalgam.Engine.Methods;
 
@@ -20,8 +21,12 @@ internal static class TaskVectorTiles
     /// <summary>Called per tile: <paramref name="taus"/> holds K tiles of <paramref name="n"/> floats back to back (writable, e.g. to trim in place).</summary>
     public delegate void TileBody(long start, int n, ReadOnlySpan<float> theta0, Span<float> taus);
 
-    /// <summary>tau_k of elements [chunk.Start, chunk.End) for every task, tile by tile, DARE-dropped when <paramref name="drop"/> is set.</summary>
-    public static void ForEachTile(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales, TileBody body)
+    /// <summary>
+    /// tau_k of elements [chunk.Start, chunk.End) for every task, tile by tile, DARE-dropped when
+    /// <paramref name="drop"/> is set, then trimmed at <paramref name="trimThresholds"/>[k] (TIES:
+    /// |tau| &gt;= t kept, else +0) when given; without a drop, subtraction and trim are one fused pass.
+    /// </summary>
+    public static void ForEachTile(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales, TileBody body, float[]? trimThresholds = null)
     {
         const int tile = TensorGroup.TileElements;
         int k = g.K;
@@ -36,8 +41,14 @@ internal static class TaskVectorTiles
                 for (int t = 0; t < k; t++)
                 {
                     var tau = taus.Slice(t * n, n);
+                    if (drop is null && trimThresholds is not null)
+                    {
+                        TiesKernel.SubtractTrim(g.ThetaTile(t, start, n, tau), theta0, trimThresholds[t], tau);
+                        continue;
+                    }
                     g.TaskVectorTile(t, start, theta0, tau);
                     drop?.Apply(g.Name, t, start, dropScales![t], tau);
+                    if (trimThresholds is not null) TiesKernel.TrimInPlace(tau, trimThresholds[t]);
                 }
                 body(start, n, theta0, taus);
             }

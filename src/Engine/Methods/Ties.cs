@@ -219,11 +219,8 @@ public class Ties : MergeMethod
             float[] thresholds = _thresholds ?? new float[count];
             float[]? scales = _drop?.Scales(g);
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales, (start, n, theta0, taus) =>
-                {
-                    for (int k = 0; k < count; k++) Kernel.TrimInPlace(taus.Slice(k * n, n), thresholds[k]);
-                    body(start, theta0, new TileSet(taus, count, n));
-                }));
+                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales,
+                    (start, n, theta0, taus) => body(start, theta0, new TileSet(taus, count, n)), thresholds));
             return;
         }
         using var whole = TrimmedTensor(g);
