@@ -30,7 +30,7 @@ namespace Amalgam.Engine.Methods;
 /// 0: histogram of |tau_k| per task; 1: refinement -> low_k, high_k; 2: signed histogram of
 /// beta_k and max beta_k per task; 3: refinement -> q_k; then the merge pass. Each worker thread
 /// holds its own K histograms (384 KiB for |tau|, 512 KiB signed, plus 512 KiB per refined bucket)
-/// and scratch of 2 K chunk-sized f32 buffers; counts are integers and maxima order-free, so the
+/// and scratch of 2 K + 1 chunk-sized f32 buffers (theta0 converted there when not stored as f32); counts are integers and maxima order-free, so the
 /// result is the same at any thread count. Cost: beta needs K(K+1)/2 tanh and K exp per element;
 /// pass 3 and the merge pass first evaluate a tanh-free upper bound (<see cref="PcbBalance.Bound"/>)
 /// and skip entries that provably cannot reach the refinement bucket or the threshold, which

@@ -28,7 +28,8 @@ namespace Amalgam.Engine.Methods;
 /// compat presets (defaults of the other options): fusionbench (default; = AdaMerging): global,
 /// majority, sum, lambda 0.3; mergekit: tensor, plus, mean, lambda 1; paper: global, majority,
 /// mean, lambda 1. Memory: global scope holds per task a 384 KiB histogram (then a refinement of
-/// 512 KiB per planned bucket) and per worker thread K chunk-sized tiles; tensor scope holds the
+/// 512 KiB per planned bucket) and per worker thread K + 1 tiles of TensorGroup.TileElements f32
+/// (inputs converted per tile, subtraction and trim fused when there is no drop); tensor scope holds the
 /// K trimmed task vectors of the current tensor (K x numel f32).
 /// An optional <see cref="DareDrop"/> is applied to each task vector first (dare_ties).
 /// </summary>
