@@ -11,8 +11,9 @@ namespace Amalgam.Bench.EndToEnd;
 /// base), merged by the `amalgam` executable with each method; wall time and peak RSS of the child
 /// (from /usr/bin/time -v). Not a BenchmarkDotNet suite: one run per method is the measurement.
 ///
-///   dotnet run -c Release --project bench -- endtoend [--params 256M] [--k 8]
+///   dotnet run -c Release --project bench -- endtoend [--params 256M] [--k 8] [--dtype f32|bf16]
 ///       [--methods task_arithmetic,ties,dare_ties] [--amalgam artifacts/amalgam] [--dir /tmp/x] [--keep]
+/// With --dtype bf16 the models are stored (and merged into) bf16: the values are the f32 ones rounded.
 /// </summary>
 internal static class EndToEndDriver
 {
@@ -22,22 +23,30 @@ internal static class EndToEndDriver
         int k = int.Parse(Arg(args, "--k") ?? "8", CultureInfo.InvariantCulture);
         string[] methods = (Arg(args, "--methods") ?? "task_arithmetic,ties,dare_ties").Split(',');
         string amalgam = Arg(args, "--amalgam") ?? FindAmalgam();
+        DType dtype = (Arg(args, "--dtype") ?? "f32") switch
+        {
+            "f32" => DType.F32,
+            "bf16" => DType.BF16,
+            var other => throw new ArgumentException($"--dtype {other}: expected f32 or bf16"),
+        };
+        int size = dtype == DType.BF16 ? 2 : 4;
         bool keep = args.Contains("--keep");
         string dir = Arg(args, "--dir") ?? Directory.CreateTempSubdirectory("amalgam-e2e-").FullName;
         Directory.CreateDirectory(dir);
         try
         {
             var layout = Layout(n);
-            long perModel = layout.Sum(t => t.Count) * 4;
-            Console.WriteLine($"end-to-end: K={k}, {layout.Sum(t => t.Count):N0} f32 parameters per model in {layout.Count} tensors ({perModel / 1e9:F2} GB), amalgam = {amalgam}, dir = {dir}");
+            long perModel = layout.Sum(t => t.Count) * size;
+            Console.WriteLine($"end-to-end: K={k}, {layout.Sum(t => t.Count):N0} {dtype.ShortName()} parameters per model in {layout.Count} tensors ({perModel / 1e9:F2} GB), amalgam = {amalgam}, dir = {dir}");
             var gen = Stopwatch.StartNew();
-            string basePath = Path.Combine(dir, "base.safetensors");
-            if (!File.Exists(basePath)) WriteModel(basePath, layout, seed: 0, noise: false);
+            string suffix = dtype == DType.F32 ? "" : "." + dtype.ShortName();
+            string basePath = Path.Combine(dir, $"base{suffix}.safetensors");
+            if (!File.Exists(basePath)) WriteModel(basePath, layout, dtype, seed: 0, noise: false);
             var tasks = new List<string>();
             for (int i = 1; i <= k; i++)
             {
-                string p = Path.Combine(dir, $"task{i}.safetensors");
-                if (!File.Exists(p)) WriteModel(p, layout, seed: (ulong)i, noise: true);
+                string p = Path.Combine(dir, $"task{i}{suffix}.safetensors");
+                if (!File.Exists(p)) WriteModel(p, layout, dtype, seed: (ulong)i, noise: true);
                 tasks.Add(p);
             }
             Console.WriteLine($"generated in {gen.Elapsed.TotalSeconds:F1} s");
@@ -96,11 +105,15 @@ internal static class EndToEndDriver
     }
 
     /// <summary>Streams one model to disk tensor by tensor (base: uniform in [-0.05, 0.05]; tasks: base + noise).</summary>
-    private static void WriteModel(string path, List<(string Name, long[] Shape, long Count)> layout, ulong seed, bool noise)
+    private static void WriteModel(string path, List<(string Name, long[] Shape, long Count)> layout, DType dtype, ulong seed, bool noise)
     {
-        using var w = new SafetensorsWriter(path, layout.Select(t => new SafetensorsDeclaration(t.Name, DType.F32, t.Shape)));
+        using var w = new SafetensorsWriter(path, layout.Select(t => new SafetensorsDeclaration(t.Name, dtype, t.Shape)));
         var buffer = new float[1 << 20];
-        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(buffer.AsSpan());
+        var bf16 = new ushort[dtype == DType.BF16 ? buffer.Length : 0];
+        var bytes = dtype == DType.BF16
+            ? System.Runtime.InteropServices.MemoryMarshal.AsBytes(bf16.AsSpan())
+            : System.Runtime.InteropServices.MemoryMarshal.AsBytes(buffer.AsSpan());
+        int size = dtype == DType.BF16 ? 2 : 4;
         for (int ti = 0; ti < layout.Count; ti++)
         {
             var t = layout[ti];
@@ -114,7 +127,8 @@ internal static class EndToEndDriver
                     if (noise) v += Uniform(Mix(idx ^ (seed * 0x9E3779B97F4A7C15UL))) * 0.005f;
                     buffer[i] = v;
                 }
-                w.WriteChunk(t.Name, bytes[..(c * 4)]);
+                if (dtype == DType.BF16) Convert16.SingleToBFloat16(buffer.AsSpan(0, c), bf16.AsSpan(0, c));
+                w.WriteChunk(t.Name, bytes[..(c * size)]);
                 done += c;
             }
         }

@@ -1,7 +1,10 @@
 using System.Runtime.InteropServices;
+using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
 using BenchmarkDotNet.Attributes;
+using TaskArithmetic = Amalgam.Kernels.Merge.TaskArithmetic;
+using Ties = Amalgam.Kernels.Merge.Ties;
 
 namespace Amalgam.Bench.Merge;
 
@@ -18,7 +21,13 @@ namespace Amalgam.Bench.Merge;
 /// Report, from the Mean column: (a) read ratio = (kernel bytes read / t_kernel) / (576 MiB / t_copy);
 /// (b) traffic ratio = ((read + written) / t_kernel) / (1152 MiB / t_copy).
 /// `TaskArithmeticBf16WholeTensor` converts each whole tensor to f32 first and then runs the f32
-/// kernel, which is what the executor's Float32Loader does today (extra 4 B written + read per element).
+/// kernel, which is what the executor's Float32Loader did before methods read tiles (extra 4 B
+/// written + read per element).
+/// The `*Method*` benchmarks run what `amalgam merge` runs: the real method classes
+/// (<see cref="Engine.Methods.TaskArithmetic"/>, and the merge pass of <see cref="Engine.Methods.Ties"/>
+/// with fusionbench defaults, k 0.2, thresholds and majority sign from its own prepasses run in setup)
+/// over a <see cref="TensorGroup"/> holding the inputs in their stored dtype, so bf16 is converted
+/// per tile by the TensorGroup accessors.
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
 [Config(typeof(Columns))]
@@ -35,6 +44,10 @@ public unsafe class MethodThroughputBench
         [nameof(TaskArithmeticBf16WholeTensor)] = (288 * MiB, 64 * MiB),   // counted as the tile variant: input bytes in, result out
         [nameof(TiesF32)] = (576 * MiB, 64 * MiB),
         [nameof(TiesBf16)] = (288 * MiB, 64 * MiB),
+        [nameof(TaskArithmeticMethodF32)] = (576 * MiB, 64 * MiB),
+        [nameof(TaskArithmeticMethodBf16)] = (288 * MiB, 64 * MiB),
+        [nameof(TiesMethodF32)] = (576 * MiB, 64 * MiB),
+        [nameof(TiesMethodBf16)] = (288 * MiB, 64 * MiB),
     };
 
     private sealed class Columns : BenchmarkDotNet.Configs.ManualConfig
@@ -54,6 +67,11 @@ public unsafe class MethodThroughputBench
     // |tau| of uniform(-0.5, 0.5) differences is triangular on [0, 1]: P(|tau| >= t) = (1 - t)^2 = 0.2 at t = 0.5528.
     private static readonly float[] Thresholds = Enumerable.Repeat(0.5528f, K).ToArray();
 
+    private Tensor[] _tensors = [];             // owners of _f32, _bf16 and _output
+    private TensorGroup? _groupF32, _groupBf16;
+    private Tensor? _merged;
+    private Engine.Methods.TaskArithmetic? _taskArithmetic;
+    private Engine.Methods.Ties? _tiesF32, _tiesBf16;
     private float*[] _f32 = [];                 // [0] = theta0, [1..K] = tasks
     private ushort*[] _bf16 = [];
     private float*[] _wholeF32 = [];            // whole-tensor f32 copies for the executor-style variant
@@ -69,13 +87,19 @@ public unsafe class MethodThroughputBench
         _f32 = new float*[K + 1];
         _bf16 = new ushort*[K + 1];
         _wholeF32 = new float*[K + 1];
+        var f32 = new Tensor[K + 1];
+        var bf16 = new Tensor[K + 1];
         for (int m = 0; m <= K; m++)
         {
-            _f32[m] = (float*)NativeMemory.AlignedAlloc((nuint)Elements * 4, 64);
-            _bf16[m] = (ushort*)NativeMemory.AlignedAlloc((nuint)Elements * 2, 64);
+            f32[m] = Tensor.Allocate($"f32.{m}", DType.F32, [Elements], zero: false);
+            bf16[m] = Tensor.Allocate($"bf16.{m}", DType.BF16, [Elements], zero: false);
+            _f32[m] = (float*)f32[m].Pointer;
+            _bf16[m] = (ushort*)bf16[m].Pointer;
             _wholeF32[m] = (float*)NativeMemory.AlignedAlloc((nuint)Elements * 4, 64);
         }
-        _output = (float*)NativeMemory.AlignedAlloc((nuint)Elements * 4, 64);
+        _merged = Tensor.Allocate("merged", DType.F32, [Elements]);
+        _tensors = [.. f32, .. bf16, _merged];
+        _output = (float*)_merged.Pointer;
         _copyTarget = (float*)NativeMemory.AlignedAlloc((nuint)Elements * 4, 64);
         Parallel.For(0, K + 1, m =>
         {
@@ -85,17 +109,38 @@ public unsafe class MethodThroughputBench
             Convert16.SingleToBFloat16(f, new Span<ushort>(_bf16[m], Elements));
             new Span<float>(_wholeF32[m], Elements).Clear();
         });
-        new Span<float>(_output, Elements).Clear();
         new Span<float>(_copyTarget, Elements).Clear();
+        _groupF32 = new TensorGroup("w", 0, f32[0], f32[1..]);
+        _groupBf16 = new TensorGroup("w", 0, bf16[0], bf16[1..]);
+        var ones = Enumerable.Repeat(1.0, K).ToArray();
+        _taskArithmetic = new Engine.Methods.TaskArithmetic(Lambda, ones);
+    }
+
+    /// <summary>Setup, then TIES' prepasses (global thresholds, majority sign) as the executor runs them.</summary>
+    [GlobalSetup(Targets = [nameof(TiesMethodF32), nameof(TiesMethodBf16)])]
+    public void SetupTies()
+    {
+        Setup();
+        var options = new TiesOptions(0.2, TiesScope.Global, MajorityZeroSign: true, TiesMergeMode.Sum, Lambda, Enumerable.Repeat(1.0, K).ToArray(), "fusionbench");
+        _tiesF32 = Prepared(new Engine.Methods.Ties(options, drop: null), _groupF32!);
+        _tiesBf16 = Prepared(new Engine.Methods.Ties(options, drop: null), _groupBf16!);
+    }
+
+    private static Engine.Methods.Ties Prepared(Engine.Methods.Ties ties, TensorGroup g)
+    {
+        for (int pass = 0; pass < ties.PrepassCount; pass++)
+        {
+            ties.Observe(pass, g);
+            ties.EndPrepass(pass);
+        }
+        return ties;
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
-        foreach (var p in _f32) NativeMemory.AlignedFree(p);
-        foreach (var p in _bf16) NativeMemory.AlignedFree(p);
+        foreach (var t in _tensors) t.Dispose();
         foreach (var p in _wholeF32) NativeMemory.AlignedFree(p);
-        NativeMemory.AlignedFree(_output);
         NativeMemory.AlignedFree(_copyTarget);
     }
 
@@ -181,6 +226,18 @@ public unsafe class MethodThroughputBench
             TiesFinish(theta0, scratch, start, n);
         }
     });
+
+    [Benchmark]
+    public void TaskArithmeticMethodF32() => _taskArithmetic!.Merge(_groupF32!, _merged!);
+
+    [Benchmark]
+    public void TaskArithmeticMethodBf16() => _taskArithmetic!.Merge(_groupBf16!, _merged!);
+
+    [Benchmark]
+    public void TiesMethodF32() => _tiesF32!.Merge(_groupF32!, _merged!);
+
+    [Benchmark]
+    public void TiesMethodBf16() => _tiesBf16!.Merge(_groupBf16!, _merged!);
 
     /// <summary>bf16 tiles of theta0 and the K tasks -> f32 scratch (theta0 at 0, task k at (k+1)*Tile).</summary>
     private TileSet ConvertTiles(long start, int n, float[] scratch)

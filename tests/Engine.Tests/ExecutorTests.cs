@@ -12,15 +12,16 @@ public class ExecutorTests
     private sealed class Recorder : MergeMethod
     {
         public readonly List<string> Calls = new();
+        public readonly List<(string Name, DType Theta0, DType[] Thetas)> Stored = new();
         public override int PrepassCount => 2;
         public override void Observe(int pass, TensorGroup g) => Calls.Add($"observe{pass}:{g.Index}:{g.Name}:{g.K}");
         public override void EndPrepass(int pass) => Calls.Add($"end{pass}");
         public override void Merge(TensorGroup g, Tensor merged)
         {
             Calls.Add($"merge:{g.Index}:{g.Name}");
-            Assert.That(g.Theta0.DType, Is.EqualTo(DType.F32), "methods see f32");
+            Stored.Add((g.Name, g.Theta0.DType, g.Thetas.Select(t => t.DType).ToArray()));
             var m = merged.Write<float>();
-            var t0 = g.Theta0.Read<float>();
+            var t0 = g.Theta0Tile(0, m.Length, new float[m.Length]);
             for (int i = 0; i < m.Length; i++) m[i] = t0[i] + 1;
         }
     }
@@ -44,6 +45,13 @@ public class ExecutorTests
         }
         expected.AddRange(names.Select((n, i) => $"merge:{i}:{n}"));
         Assert.That(method.Calls, Is.EqualTo(expected));
+        // Methods see the tensors in their stored dtype (no whole-tensor f32 copy); tiles are converted on read.
+        foreach (var (name, t0, ts) in method.Stored)
+        {
+            var dtype = TestModels.Mixed.Single(s => s.Name == name).DType;
+            Assert.That(t0, Is.EqualTo(dtype), name);
+            Assert.That(ts, Is.All.EqualTo(dtype), name);
+        }
 
         var theta0 = TestModels.ReadSafetensors(b);
         var merged = TestModels.ReadSafetensors(dir.File("out.safetensors"));

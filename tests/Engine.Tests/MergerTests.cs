@@ -93,20 +93,22 @@ public class MergerTests
         Assert.That(File.ReadAllBytes(dir.File("t4.safetensors")), Is.EqualTo(one));
     }
 
-    [TestCase(float.NaN, "NaN")]
-    [TestCase(float.PositiveInfinity, "+Inf")]
-    public void NonFiniteInputIsAnErrorNamingFileAndTensorAndLeavesNothing(float poison, string word)
+    [TestCase(float.NaN, "NaN", "e.big", 12345)]
+    [TestCase(float.PositiveInfinity, "+Inf", "e.big", 12345)]
+    [TestCase(float.NegativeInfinity, "-Inf", "d.brain", 100)]   // bf16: checked on the stored bits
+    [TestCase(float.NaN, "NaN", "c.half", 77)]                   // f16
+    public void NonFiniteInputIsAnErrorNamingFileAndTensorAndLeavesNothing(float poison, string word, string tensor, int element)
     {
         using var dir = Fixtures.NewTempDir();
         var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 14);
         // Rewrite task1 with one poisoned element in the largest tensor (late in sorted order).
         var values = TestModels.ReadSafetensors(tasks[1]);
         var floats = TestModels.Mixed.Select(s => values[s.Name].Select(v => (float)v).ToArray()).ToArray();
-        floats[Array.FindIndex(TestModels.Mixed, s => s.Name == "e.big")][12345] = poison;
+        floats[Array.FindIndex(TestModels.Mixed, s => s.Name == tensor)][element] = poison;
         TestModels.Write(tasks[1], TestModels.Mixed, floats);
         var before = TestModels.FilesIn(dir.Path);
         var e = Assert.Throws<BadInputException>(() => TaskArithmetic(b, tasks, dir.File("out.safetensors")))!;
-        Assert.That(e.Message, Does.Contain("task1.safetensors").And.Contain("'e.big'").And.Contain(word).And.Contain("12345"));
+        Assert.That(e.Message, Does.Contain("task1.safetensors").And.Contain($"'{tensor}' holds {word} at element {element}"));
         Assert.That(TestModels.FilesIn(dir.Path), Is.EqualTo(before), "no output and no temp file left");
     }
 

@@ -3,26 +3,29 @@ using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Execution;
 
-/// <summary>Loads checkpoint tensors as f32 (a zero-copy view when already stored as f32) and converts f32 back.</summary>
+/// <summary>
+/// Loads checkpoint tensors in their stored dtype (methods convert tiles to f32 on the fly through
+/// <see cref="Methods.TensorGroup"/>), and converts whole tensors to and from f32 where a whole
+/// tensor is needed (task-private copies, the merged output).
+/// </summary>
 internal static class Float32Loader
 {
-    /// <summary>The tensor in f32; adds its stored bytes to <paramref name="bytesRead"/>.</summary>
+    /// <summary>The tensor as stored (usually a view of the checkpoint); adds its bytes to <paramref name="bytesRead"/>.</summary>
     public static Tensor Load(ICheckpoint c, string name, ref long bytesRead)
     {
         var stored = c.Load(name);
         bytesRead += stored.ByteLength;
+        return stored;
+    }
+
+    /// <summary>A float tensor in f32: the same tensor when stored as f32, else a converted copy (the caller disposes both).</summary>
+    public static Tensor ToFloat32(Tensor stored)
+    {
         if (stored.DType == DType.F32) return stored;
-        try
-        {
-            var f = Tensor.Allocate(stored.Name, DType.F32, stored.Shape, zero: false);
-            var plan = ChunkPlan.For<float>(stored.ElementCount);
-            ParallelChunks.For(plan, ch => DTypeConvert.ToFloat32(stored, f.Write<float>(ch.Start, (int)ch.Length), ch.Start));
-            return f;
-        }
-        finally
-        {
-            Release(stored);
-        }
+        var f = Tensor.Allocate(stored.Name, DType.F32, stored.Shape, zero: false);
+        var plan = ChunkPlan.For<float>(stored.ElementCount);
+        ParallelChunks.For(plan, ch => DTypeConvert.ToFloat32(stored, f.Write<float>(ch.Start, (int)ch.Length), ch.Start));
+        return f;
     }
 
     /// <summary>An f32 tensor in <paramref name="dtype"/>: the same tensor for f32, else a converted copy.</summary>

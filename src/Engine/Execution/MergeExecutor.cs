@@ -8,8 +8,9 @@ namespace Amalgam.Engine.Execution;
 
 /// <summary>
 /// Streams a merge tensor by tensor: for each of the method's prepasses and then the merge pass,
-/// every shared tensor (sorted by name) is loaded from the K+1 checkpoints as f32, handed to the
-/// method, written (merge pass) and freed before the next one, so peak memory is a few tensors
+/// every shared tensor (sorted by name) is loaded from the K+1 checkpoints in its stored dtype
+/// (views; the method converts L2-sized tiles to f32 as it reads them), handed to the method,
+/// written (merge pass, converted to the output dtype) and freed before the next one, so peak memory is a few tensors
 /// whatever the model size. Then task-private tensors and constants are copied. Every input tensor
 /// is checked for NaN/Inf the first time it is read; any failure leaves no output behind.
 /// </summary>
@@ -82,10 +83,20 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
                 var task = problem.Tasks[k];
                 if (info.DType.IsFloat())
                 {
-                    var f = LoadChecked(task, info.Name);
-                    var written = Float32Loader.Convert(f, output.OutputDType(info));
-                    try { output.WritePrivate(k, written); }
-                    finally { if (!ReferenceEquals(written, f)) written.Dispose(); Float32Loader.Release(f); }
+                    var stored = LoadChecked(task, info.Name);
+                    Tensor? f = null, written = null;
+                    try
+                    {
+                        f = Float32Loader.ToFloat32(stored);
+                        written = Float32Loader.Convert(f, output.OutputDType(info));
+                        output.WritePrivate(k, written);
+                    }
+                    finally
+                    {
+                        if (written is not null && !ReferenceEquals(written, f)) written.Dispose();
+                        if (f is not null && !ReferenceEquals(f, stored)) f.Dispose();
+                        Float32Loader.Release(stored);
+                    }
                 }
                 else
                 {
@@ -112,7 +123,7 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
         }
     }
 
-    /// <summary>One shared tensor from every model in f32; disposing it frees (and un-maps) them all.</summary>
+    /// <summary>One shared tensor from every model in its stored dtype; disposing it frees (and un-maps) them all.</summary>
     private LoadedGroup LoadGroup(int index, bool check)
     {
         string name = problem.Shared[index].Name;
@@ -136,7 +147,9 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
         var t = Float32Loader.Load(c, name, ref _bytesRead);
         long bad = FiniteCheck.FirstNonFinite(t);
         if (bad < 0) return t;
-        float v = t.Read<float>(bad, 1)[0];
+        Span<float> value = stackalloc float[1];
+        DTypeConvert.ToFloat32(t, value, bad);
+        float v = value[0];
         Float32Loader.Release(t);
         throw new BadInputException($"{c.Path}: tensor '{name}' holds {(float.IsNaN(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf")} at element {bad}");
     }

@@ -1,6 +1,5 @@
 using Amalgam.Kernels;
 using KernelArithmetic = Amalgam.Kernels.Merge.TaskArithmetic;
-using TileSet = Amalgam.Kernels.Merge.TileSet;
 
 namespace Amalgam.Engine.Methods;
 
@@ -10,7 +9,7 @@ namespace Amalgam.Engine.Methods;
 /// Per tensor, one fused pass: the normalised weights w_k / sum w are applied in f32 by the
 /// weighted-sum kernel, k in order 0..K-1, so the result is the same at any thread count.
 /// </summary>
-public sealed unsafe class Average : MergeMethod
+public sealed class Average : MergeMethod
 {
     public static readonly MethodSpec Spec = new("average",
         "sum_k w_k theta_k / sum_k w_k",
@@ -30,14 +29,8 @@ public sealed unsafe class Average : MergeMethod
 
     public override void Merge(TensorGroup g, Tensor merged)
     {
-        int k = g.K;
         var plan = ChunkPlan.For<float>(g.Length);
-        ParallelChunks.For(plan, chunk =>
-        {
-            int n = (int)chunk.Length;
-            Span<nint> pointers = stackalloc nint[k];
-            for (int t = 0; t < k; t++) pointers[t] = (nint)((float*)g.Thetas[t].Pointer + chunk.Start);
-            KernelArithmetic.WeightedSum(new TileSet(pointers, n), _normalised, merged.Write<float>(chunk.Start, n));
-        });
+        ParallelChunks.For(plan, chunk => InputTiles.ForEachTile(g, chunk, (start, n, _, thetas) =>
+            KernelArithmetic.WeightedSum(thetas, _normalised, merged.Write<float>(start, n)), withTheta0: false));
     }
 }

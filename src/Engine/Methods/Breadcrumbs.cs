@@ -44,8 +44,7 @@ public sealed class Breadcrumbs(double gamma, double density, double lambda, IRe
         for (int k = 0; k < g.K; k++)
         {
             int task = k;
-            ParallelChunks.For(plan, c => Kernel.SubtractInto(g.Thetas[task].Read<float>(c.Start, (int)c.Length),
-                g.Theta0.Read<float>(c.Start, (int)c.Length), tau.Write<float>(c.Start, (int)c.Length)));
+            ParallelChunks.For(plan, c => WithTheta0(g, c, theta0 => g.TaskVectorTile(task, c.Start, theta0, tau.Write<float>(c.Start, (int)c.Length))));
             MagnitudeSelect.DropBottomTopInPlace(tau.Write<float>(), bottom, top);
             float w = (float)weights[task];
             ParallelChunks.For(plan, c =>
@@ -67,12 +66,22 @@ public sealed class Breadcrumbs(double gamma, double density, double lambda, IRe
             });
         }
         float lambda1 = (float)lambda;
-        ParallelChunks.For(plan, c =>
+        ParallelChunks.For(plan, c => WithTheta0(g, c, theta0 =>
         {
-            int len = (int)c.Length;
-            Span<float> sum = merged.Write<float>(c.Start, len);
+            Span<float> sum = merged.Write<float>(c.Start, (int)c.Length);
             if (g.K == 0) sum.Clear();
-            Kernel.AddScaled(g.Theta0.Read<float>(c.Start, len), lambda1, sum, sum);
-        });
+            Kernel.AddScaled(theta0, lambda1, sum, sum);
+        }));
+    }
+
+    private delegate void Theta0Body(ReadOnlySpan<float> theta0);
+
+    /// <summary>Runs <paramref name="body"/> with theta0's elements of chunk <paramref name="c"/> in f32 (a view, or converted into pooled scratch).</summary>
+    private static void WithTheta0(TensorGroup g, Chunk c, Theta0Body body)
+    {
+        int n = (int)c.Length;
+        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(n);
+        try { body(g.Theta0Tile(c.Start, n, scratch)); }
+        finally { System.Buffers.ArrayPool<float>.Shared.Return(scratch); }
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
 
 namespace Amalgam.Engine.Methods;
 
@@ -36,33 +37,39 @@ public sealed unsafe class Consensus(double tallLambda, long minAgree, double la
         var plan = ChunkPlan.For<float>(g.Length);
         long kept = ParallelChunks.Reduce(plan, chunk =>
         {
-            int n = (int)chunk.Length;
-            ReadOnlySpan<float> theta0 = g.Theta0.Read<float>(chunk.Start, n);
-            Span<float> output = merged.Write<float>(chunk.Start, n);
-            Span<nint> thetas = stackalloc nint[k]; // tensors stay mapped for the call
-            for (int t = 0; t < k; t++) thetas[t] = (nint)((float*)g.Thetas[t].Pointer + chunk.Start);
-            Span<double> tau = stackalloc double[k];
-            int i = 0;
-            long keptHere = Vector256.IsHardwareAccelerated ? Vectorised(k, thetas, theta0, output, ref i) : 0;
-            for (; i < n; i++)
-            {
-                double b = theta0[i], mtl = 0;
-                for (int t = 0; t < k; t++)
-                {
-                    tau[t] = ((float*)thetas[t])[i] - b;
-                    mtl += tau[t];
-                }
-                long agree = 0;
-                for (int t = 0; t < k; t++)
-                    if (Math.Abs(tau[t]) >= tallLambda * Math.Abs(mtl - tau[t])) agree++;
-                bool keep = agree >= minAgree;
-                if (keep) keptHere++;
-                output[i] = (float)(b + lambda * (keep ? mtl : 0.0));
-            }
+            long keptHere = 0;
+            InputTiles.ForEachTile(g, chunk, (start, n, theta0, thetas) => keptHere += MergeTile(k, theta0, thetas, merged.Write<float>(start, n)));
             return keptHere;
         }, (a, b) => a + b, 0L);
         _kept += kept;
         _total += g.Length;
+    }
+
+    /// <summary>One tile (inputs already f32); returns how many entries were kept.</summary>
+    private long MergeTile(int k, ReadOnlySpan<float> theta0, TileSet thetaTiles, Span<float> output)
+    {
+        int n = output.Length;
+        Span<nint> thetas = stackalloc nint[k]; // tiles are pinned by the caller
+        for (int t = 0; t < k; t++) thetas[t] = TaskVectorTiles.Address(thetaTiles[t]);
+        Span<double> tau = stackalloc double[k];
+        int i = 0;
+        long keptHere = Vector256.IsHardwareAccelerated ? Vectorised(k, thetas, theta0, output, ref i) : 0;
+        for (; i < n; i++)
+        {
+            double b = theta0[i], mtl = 0;
+            for (int t = 0; t < k; t++)
+            {
+                tau[t] = ((float*)thetas[t])[i] - b;
+                mtl += tau[t];
+            }
+            long agree = 0;
+            for (int t = 0; t < k; t++)
+                if (Math.Abs(tau[t]) >= tallLambda * Math.Abs(mtl - tau[t])) agree++;
+            bool keep = agree >= minAgree;
+            if (keep) keptHere++;
+            output[i] = (float)(b + lambda * (keep ? mtl : 0.0));
+        }
+        return keptHere;
     }
 
     /// <summary>

@@ -60,15 +60,17 @@ public sealed class DareDrop(double p, DareRescale rescale, ulong seed)
         var (total, kept) = ParallelChunks.Reduce(plan, chunk =>
         {
             int n = (int)chunk.Length;
-            float[] tau = System.Buffers.ArrayPool<float>.Shared.Rent(n);
+            // Whole chunks (not tiles): the double sums run per chunk, in chunk order.
+            float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(2 * n);
             try
             {
-                Kernels.Merge.TaskArithmetic.SubtractInto(g.Thetas[k].Read<float>(chunk.Start, n), g.Theta0.Read<float>(chunk.Start, n), tau.AsSpan(0, n));
-                return KernelDare.L1Norms(key, chunk.Start, DropRate, tau.AsSpan(0, n));
+                var tau = scratch.AsSpan(0, n);
+                g.TaskVectorTile(k, chunk.Start, g.Theta0Tile(chunk.Start, n, scratch.AsSpan(n, n)), tau);
+                return KernelDare.L1Norms(key, chunk.Start, DropRate, tau);
             }
             finally
             {
-                System.Buffers.ArrayPool<float>.Shared.Return(tau);
+                System.Buffers.ArrayPool<float>.Shared.Return(scratch);
             }
         }, (a, b) => (a.Total + b.Total, a.Kept + b.Kept), (Total: 0.0, Kept: 0.0));
         return total >= 1e-7 && kept >= 1e-7 ? (float)(total / kept) : 1f;

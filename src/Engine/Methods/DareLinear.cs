@@ -1,4 +1,5 @@
 using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
 using Kernel = Amalgam.Kernels.Merge.TaskArithmetic;
 
 namespace Amalgam.Engine.Methods;
@@ -7,7 +8,7 @@ namespace Amalgam.Engine.Methods;
 /// DARE + Task Arithmetic: each task vector goes through <see cref="DareDrop"/> (p 0.5,
 /// rescale inverse|l1|none, mask keyed by --seed, task, tensor name, element), then
 /// theta = theta0 + lambda * sum_k w_k tau_k (lambda 0.3). Per tensor, streamed in chunks:
-/// holds K chunk-sized tiles per worker thread (rescale=l1 reads each task once more per tensor).
+/// holds K + 1 tiles of TensorGroup.TileElements f32 per worker thread (rescale=l1 reads each task once more per tensor).
 /// </summary>
 public sealed class DareLinear(DareDrop drop, double lambda, IReadOnlyList<double> weights) : MergeMethod
 {
@@ -27,10 +28,7 @@ public sealed class DareLinear(DareDrop drop, double lambda, IReadOnlyList<doubl
         float lambda1 = (float)lambda;
         float[] scales = drop.Scales(g);
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-        {
-            int n = (int)chunk.Length;
-            using var tiles = TaskVectorTiles.Fill(g, chunk, drop, scales);
-            Kernel.MergeDeltas(g.Theta0.Read<float>(chunk.Start, n), tiles.Tiles, _weights, lambda1, merged.Write<float>(chunk.Start, n));
-        });
+            TaskVectorTiles.ForEachTile(g, chunk, drop, scales, (start, n, theta0, taus) =>
+                Kernel.MergeDeltas(theta0, new TileSet(taus, g.K, n), _weights, lambda1, merged.Write<float>(start, n))));
     }
 }

@@ -9,6 +9,8 @@ namespace Amalgam.Engine.Methods;
 /// whole model, e.g. TIES' global top-k threshold) declare <see cref="PrepassCount"/> passes: the
 /// executor shows them every shared tensor in <see cref="Observe"/> (sorted by name, one at a time),
 /// calls <see cref="EndPrepass"/>, and then runs the merge pass. A method instance serves one merge.
+/// Inputs arrive in their stored dtype: methods read f32 tiles through the accessors of
+/// <see cref="TensorGroup"/> (zero-copy for f32, converted per tile otherwise), never whole f32 copies.
 /// </summary>
 public abstract class MergeMethod
 {

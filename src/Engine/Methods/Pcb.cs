@@ -30,7 +30,7 @@ namespace Amalgam.Engine.Methods;
 /// 0: histogram of |tau_k| per task; 1: refinement -> low_k, high_k; 2: signed histogram of
 /// beta_k and max beta_k per task; 3: refinement -> q_k; then the merge pass. Each worker thread
 /// holds its own K histograms (384 KiB for |tau|, 512 KiB signed, plus 512 KiB per refined bucket)
-/// and scratch of 2 K chunk-sized f32 buffers; counts are integers and maxima order-free, so the
+/// and scratch of 2 K + 1 chunk-sized f32 buffers (theta0 converted there when not stored as f32); counts are integers and maxima order-free, so the
 /// result is the same at any thread count. Cost: beta needs K(K+1)/2 tanh and K exp per element;
 /// pass 3 and the merge pass first evaluate a tanh-free upper bound (<see cref="PcbBalance.Bound"/>)
 /// and skip entries that provably cannot reach the refinement bucket or the threshold, which
@@ -86,7 +86,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
         if (pass == 0) _count += g.Length;
         _workers ??= new ThreadLocal<Worker>(() => NewWorker(pass), trackAllValues: true);
         // Pass 3 only counts values inside the refinement's buckets: entries that cannot reach them are skipped.
-        ForEachChunk(g, pass >= 2, (w, n, tau, beta) =>
+        ForEachChunk(g, pass >= 2, (w, n, _, tau, beta) =>
         {
             var worker = _workers.Value!;
             for (int t = 0; t < _k; t++)
@@ -153,9 +153,8 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
     public override void Merge(TensorGroup g, Tensor merged)
     {
         var kept = new long[_k];
-        ForEachChunk(g, true, (chunk, n, tau, beta) =>
+        ForEachChunk(g, true, (chunk, n, theta0, tau, beta) =>
         {
-            ReadOnlySpan<float> theta0 = g.Theta0.Read<float>(chunk.Start, n);
             Span<float> output = merged.Write<float>(chunk.Start, n);
             Span<long> keptHere = stackalloc long[_k];
             for (int i = 0; i < n; i++)
@@ -177,10 +176,10 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
         for (int t = 0; t < _k; t++) _kept[t] += kept[t];
     }
 
-    private delegate void ChunkBody(Chunk chunk, int n, ReadOnlySpan<float> tau, ReadOnlySpan<float> beta);
+    private delegate void ChunkBody(Chunk chunk, int n, ReadOnlySpan<float> theta0, ReadOnlySpan<float> tau, ReadOnlySpan<float> beta);
 
     /// <summary>
-    /// Per chunk: tau (K x n, task-major, f32) and, when asked, beta (K x n) in pooled scratch.
+    /// Per chunk: theta0 and tau (K x n, task-major) in f32, converted from the stored dtypes, and, when asked, beta (K x n) in pooled scratch.
     /// With <paramref name="skipBelow"/>, an entry of task t whose <see cref="PcbBalance.Bound"/> is
     /// below skipBelow[t] gets beta = -inf instead of its value: the caller has shown that no value
     /// below skipBelow[t] can change its result (saves K tanh for most entries).
@@ -192,13 +191,12 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
         ParallelChunks.For(plan, chunk =>
         {
             int n = (int)chunk.Length;
-            float[] tau = ArrayPool<float>.Shared.Rent(k * n);
+            float[] tau = ArrayPool<float>.Shared.Rent((k + 1) * n); // K task vectors, then theta0 when not stored as f32
             float[] beta = ArrayPool<float>.Shared.Rent(withBeta ? k * n : 0);
             try
             {
-                ReadOnlySpan<float> theta0 = g.Theta0.Read<float>(chunk.Start, n);
-                for (int t = 0; t < k; t++)
-                    Amalgam.Kernels.Merge.TaskArithmetic.SubtractInto(g.Thetas[t].Read<float>(chunk.Start, n), theta0, tau.AsSpan(t * n, n));
+                ReadOnlySpan<float> theta0 = g.Theta0Tile(chunk.Start, n, tau.AsSpan(k * n, n));
+                for (int t = 0; t < k; t++) g.TaskVectorTile(t, chunk.Start, theta0, tau.AsSpan(t * n, n));
                 if (withBeta)
                 {
                     Span<float> column = stackalloc float[k], betaColumn = stackalloc float[k], all = stackalloc float[k];
@@ -232,7 +230,7 @@ public sealed class Pcb(double ratio, double lambda) : MergeMethod
                         }
                     }
                 }
-                body(chunk, n, tau.AsSpan(0, k * n), beta.AsSpan(0, withBeta ? k * n : 0));
+                body(chunk, n, theta0, tau.AsSpan(0, k * n), beta.AsSpan(0, withBeta ? k * n : 0));
             }
             finally
             {

@@ -7,7 +7,7 @@ namespace Amalgam.Engine.Methods;
 /// <summary>
 /// Task Arithmetic (Ilharco et al., ICLR 2023): theta = theta0 + lambda * sum_k w_k tau_k with
 /// tau_k = theta_k - theta0. Per tensor, one fused pass over the K+1 inputs (the vectorised
-/// <see cref="Kernel.Merge"/> over cache-sized chunks, run in parallel). Per element the kernel
+/// <see cref="Kernel.Merge"/> over L2-sized tiles, inputs converted to f32 per tile, chunks in parallel). Per element the kernel
 /// evaluates s = w_0 (theta_1 - theta0); s = s + w_k (theta_k - theta0) in task order;
 /// theta0 + lambda s, in f32, so results do not depend on chunking or threads.
 /// Holds nothing between tensors.
@@ -28,12 +28,7 @@ public sealed class TaskArithmetic(double lambda, IReadOnlyList<double> weights)
     {
         float lambda1 = (float)lambda;
         var plan = ChunkPlan.For<float>(g.Length);
-        ParallelChunks.For(plan, chunk =>
-        {
-            int n = (int)chunk.Length;
-            Span<nint> pointers = stackalloc nint[g.K];
-            for (int k = 0; k < g.K; k++) pointers[k] = TaskVectorTiles.Address(g.Thetas[k].Read<float>(chunk.Start, n));
-            Kernel.Merge(g.Theta0.Read<float>(chunk.Start, n), new TileSet(pointers, n), _weights, lambda1, merged.Write<float>(chunk.Start, n));
-        });
+        ParallelChunks.For(plan, chunk => InputTiles.ForEachTile(g, chunk, (start, n, theta0, thetas) =>
+            Kernel.Merge(theta0, thetas, _weights, lambda1, merged.Write<float>(start, n))));
     }
 }

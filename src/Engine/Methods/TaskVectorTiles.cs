@@ -4,56 +4,59 @@ using System.Runtime.Intrinsics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Amalgam.Kernels;
-using Amalgam.Kernels.Merge;
+using TiesKernel = Amalgam.Kernels.Merge.Ties;
 
 namespace Amalgam.Engine.Methods;
 
 /// <summary>
-/// Task vectors of one chunk of one tensor, for all K tasks, in a pooled stacked buffer
-/// (tile k = elements [k*len, (k+1)*len)): tau_k = theta_k - theta0, then DARE's drop when the
-/// method has one. Chunks come from <see cref="ChunkPlan.For{T}"/> of the tensor's length, so the
-/// tiling (and every f32 result) depends only on the tensor size, never on the thread count.
+/// Task vectors of one chunk of one tensor, for all K tasks, streamed tile by tile
+/// (<see cref="TensorGroup.TileElements"/> elements): the tile's theta0 in f32 and, stacked in one
+/// pooled buffer (tile k = elements [k*n, (k+1)*n)), tau_k = theta_k - theta0 with inputs converted
+/// from their stored dtype on the fly, then DARE's drop when the method has one. Every value is
+/// element-wise (the DARE mask is keyed by element index), so results depend neither on the tiles
+/// nor on the chunks, which come from <see cref="ChunkPlan.For{T}"/> of the tensor's length.
 /// </summary>
-internal sealed class TaskVectorTiles : IDisposable
+internal static class TaskVectorTiles
 {
-    private float[] _buffer;
-    public int Count { get; }
-    public int Length { get; }
+    /// <summary>Called per tile: <paramref name="taus"/> holds K tiles of <paramref name="n"/> floats back to back (writable, e.g. to trim in place).</summary>
+    public delegate void TileBody(long start, int n, ReadOnlySpan<float> theta0, Span<float> taus);
 
-    private TaskVectorTiles(int count, int length)
+    /// <summary>
+    /// tau_k of elements [chunk.Start, chunk.End) for every task, tile by tile, DARE-dropped when
+    /// <paramref name="drop"/> is set, then trimmed at <paramref name="trimThresholds"/>[k] (TIES:
+    /// |tau| &gt;= t kept, else +0) when given; without a drop, subtraction and trim are one fused pass.
+    /// </summary>
+    public static void ForEachTile(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales, TileBody body, float[]? trimThresholds = null)
     {
-        Count = count;
-        Length = length;
-        _buffer = ArrayPool<float>.Shared.Rent(Math.Max(1, count * length));
-    }
-
-    /// <summary>The stacked buffer (K tiles of <see cref="Length"/>).</summary>
-    public Span<float> Stacked => _buffer.AsSpan(0, Count * Length);
-
-    public Span<float> Tile(int k) => _buffer.AsSpan(k * Length, Length);
-
-    public TileSet Tiles => new(_buffer.AsSpan(0, Count * Length), Count, Length);
-
-    /// <summary>tau_k of elements [chunk.Start, chunk.End) for every task, DARE-dropped when <paramref name="drop"/> is set.</summary>
-    public static TaskVectorTiles Fill(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales)
-    {
-        int len = (int)chunk.Length;
-        var tiles = new TaskVectorTiles(g.K, len);
-        var theta0 = g.Theta0.Read<float>(chunk.Start, len);
-        for (int k = 0; k < g.K; k++)
+        const int tile = TensorGroup.TileElements;
+        int k = g.K;
+        float[] buffer = ArrayPool<float>.Shared.Rent((k + 1) * tile);
+        try
         {
-            var tau = tiles.Tile(k);
-            Kernels.Merge.TaskArithmetic.SubtractInto(g.Thetas[k].Read<float>(chunk.Start, len), theta0, tau);
-            drop?.Apply(g.Name, k, chunk.Start, dropScales![k], tau);
+            for (long start = chunk.Start; start < chunk.End; start += tile)
+            {
+                int n = (int)Math.Min(tile, chunk.End - start);
+                var theta0 = g.Theta0Tile(start, n, buffer.AsSpan(k * tile, n));
+                var taus = buffer.AsSpan(0, k * n);
+                for (int t = 0; t < k; t++)
+                {
+                    var tau = taus.Slice(t * n, n);
+                    if (drop is null && trimThresholds is not null)
+                    {
+                        TiesKernel.SubtractTrim(g.ThetaTile(t, start, n, tau), theta0, trimThresholds[t], tau);
+                        continue;
+                    }
+                    g.TaskVectorTile(t, start, theta0, tau);
+                    drop?.Apply(g.Name, t, start, dropScales![t], tau);
+                    if (trimThresholds is not null) TiesKernel.TrimInPlace(tau, trimThresholds[t]);
+                }
+                body(start, n, theta0, taus);
+            }
         }
-        return tiles;
-    }
-
-    public void Dispose()
-    {
-        if (_buffer.Length == 0) return;
-        ArrayPool<float>.Shared.Return(_buffer);
-        _buffer = [];
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Entries that are not +-0 (for kept fractions in reports); vectorised, it runs in every merge pass.</summary>

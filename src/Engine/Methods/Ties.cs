@@ -28,7 +28,8 @@ namespace Amalgam.Engine.Methods;
 /// compat presets (defaults of the other options): fusionbench (default; = AdaMerging): global,
 /// majority, sum, lambda 0.3; mergekit: tensor, plus, mean, lambda 1; paper: global, majority,
 /// mean, lambda 1. Memory: global scope holds per task a 384 KiB histogram (then a refinement of
-/// 512 KiB per planned bucket) and per worker thread K chunk-sized tiles; tensor scope holds the
+/// 512 KiB per planned bucket) and per worker thread K + 1 tiles of TensorGroup.TileElements f32
+/// (inputs converted per tile, subtraction and trim fused when there is no drop); tensor scope holds the
 /// K trimmed task vectors of the current tensor (K x numel f32).
 /// An optional <see cref="DareDrop"/> is applied to each task vector first (dare_ties).
 /// </summary>
@@ -106,21 +107,15 @@ public class Ties : MergeMethod
     public override void Observe(int pass, TensorGroup g)
     {
         if (_global && pass == 0)
-            ForEachTaskChunk(g, tiles =>
-            {
-                if (!_histograms.TryTake(out var set)) set = Enumerable.Range(0, g.K).Select(_ => new MagnitudeHistogram()).ToArray();
-                for (int k = 0; k < g.K; k++) set[k].Add(tiles.Tile(k));
-                _histograms.Add(set);
-            });
+            ForEachTaskChunk(g,
+                () => _histograms.TryTake(out var set) ? set : Enumerable.Range(0, g.K).Select(_ => new MagnitudeHistogram()).ToArray(),
+                set => _histograms.Add(set), (h, tau) => h.Add(tau));
         else if (_global && pass == 1)
-            ForEachTaskChunk(g, tiles =>
-            {
-                if (!_refinements.TryTake(out var set)) set = _plan!.Select(r => r.CreateEmptyCopy()).ToArray();
-                for (int k = 0; k < g.K; k++) set[k].Add(tiles.Tile(k));
-                _refinements.Add(set);
-            });
+            ForEachTaskChunk(g,
+                () => _refinements.TryTake(out var set) ? set : _plan!.Select(r => r.CreateEmptyCopy()).ToArray(),
+                set => _refinements.Add(set), (r, tau) => r.Add(tau));
         else if (pass == SignPass)
-            ForEachTrimmedChunk(g, (chunk, trimmed) =>
+            ForEachTrimmedTile(g, (start, theta0, trimmed) =>
             {
                 float[] gamma = System.Buffers.ArrayPool<float>.Shared.Rent(trimmed.Length);
                 long s = Kernel.ElectSign(trimmed, _weights, gamma.AsSpan(0, trimmed.Length));
@@ -162,13 +157,13 @@ public class Ties : MergeMethod
     {
         float lambda = (float)_o.Lambda;
         var mode = _o.Merge;
-        ForEachTrimmedChunk(g, (chunk, trimmed) =>
+        ForEachTrimmedTile(g, (start, theta0, trimmed) =>
         {
             int n = trimmed.Length;
-            Span<float> output = merged.Write<float>(chunk.Start, n);
+            Span<float> output = merged.Write<float>(start, n);
             Kernel.ElectSign(trimmed, _weights, output); // gamma lives in the output until the merge overwrites it
             Kernel.DisjointMerge(trimmed, _weights, output, _zeroSign, mode, output);
-            Kernels.Merge.TaskArithmetic.AddScaled(g.Theta0.Read<float>(chunk.Start, n), lambda, output, output);
+            Kernels.Merge.TaskArithmetic.AddScaled(theta0, lambda, output, output);
             for (int k = 0; k < trimmed.Count; k++)
             {
                 Interlocked.Add(ref _kept[k], TaskVectorTiles.CountNonZero(trimmed[k]));
@@ -193,38 +188,57 @@ public class Ties : MergeMethod
         if (_majority) w.WriteNumber("majority_sign", (int)_zeroSign);
     }
 
-    /// <summary>Task vectors (DARE-dropped if set) of each chunk, in parallel; tiles are freed after <paramref name="body"/>.</summary>
-    private void ForEachTaskChunk(TensorGroup g, Action<TaskVectorTiles> body)
+    private delegate void TileAdd<TStat>(TStat statistic, ReadOnlySpan<float> tau);
+
+    /// <summary>
+    /// Adds every tile of the task vectors (DARE-dropped if set) to per-task statistics, chunks in
+    /// parallel: each chunk takes one set of K statistics (<paramref name="take"/>), adds tau_k to
+    /// statistic k, and gives the set back (<paramref name="give"/>).
+    /// </summary>
+    private void ForEachTaskChunk<TStat>(TensorGroup g, Func<TStat[]> take, Action<TStat[]> give, TileAdd<TStat> add)
     {
         float[]? scales = _drop?.Scales(g);
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
         {
-            using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
-            body(tiles);
+            var set = take();
+            TaskVectorTiles.ForEachTile(g, chunk, _drop, scales, (_, n, _, taus) =>
+            {
+                for (int k = 0; k < set.Length; k++) add(set[k], taus.Slice(k * n, n));
+            });
+            give(set);
         });
     }
 
-    /// <summary>Trimmed task vectors of each chunk: streamed per chunk (global scope) or trimmed per whole tensor first (tensor scope).</summary>
-    private void ForEachTrimmedChunk(TensorGroup g, TrimmedChunkBody body)
+    private delegate void TrimmedTileBody(long start, ReadOnlySpan<float> theta0, TileSet trimmed);
+
+    /// <summary>Trimmed task vectors with theta0, tile by tile: streamed (global scope) or trimmed per whole tensor first (tensor scope).</summary>
+    private void ForEachTrimmedTile(TensorGroup g, TrimmedTileBody body)
     {
+        int count = g.K;
         if (_global)
         {
-            float[] thresholds = _thresholds ?? new float[g.K];
+            float[] thresholds = _thresholds ?? new float[count];
             float[]? scales = _drop?.Scales(g);
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-            {
-                using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
-                for (int k = 0; k < g.K; k++) Kernel.TrimInPlace(tiles.Tile(k), thresholds[k]);
-                body(chunk, tiles.Tiles);
-            });
+                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales,
+                    (start, n, theta0, taus) => body(start, theta0, new TileSet(taus, count, n)), thresholds));
             return;
         }
         using var whole = TrimmedTensor(g);
-        int count = g.K, length = (int)g.Length;
+        int length = (int)g.Length;
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
         {
-            var stacked = whole.Read<float>(0, count * length);
-            body(chunk, new TileSet(stacked, count, length).Slice((int)chunk.Start, (int)chunk.Length));
+            int n = (int)chunk.Length;
+            float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(n);
+            try
+            {
+                var stacked = whole.Read<float>(0, count * length);
+                body(chunk.Start, g.Theta0Tile(chunk.Start, n, scratch), new TileSet(stacked, count, length).Slice((int)chunk.Start, n));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+            }
         });
     }
 
@@ -237,10 +251,10 @@ public class Ties : MergeMethod
         {
             float[]? scales = _drop?.Scales(g);
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-            {
-                using var tiles = TaskVectorTiles.Fill(g, chunk, _drop, scales);
-                for (int k = 0; k < g.K; k++) tiles.Tile(k).CopyTo(whole.Write<float>((long)k * length + chunk.Start, (int)chunk.Length));
-            });
+                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales, (start, n, _, taus) =>
+                {
+                    for (int k = 0; k < g.K; k++) taus.Slice(k * n, n).CopyTo(whole.Write<float>((long)k * length + start, n));
+                }));
             Parallel.For(0, g.K, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxThreads },
                 k => Kernel.TrimTensorInPlace(whole.Write<float>((long)k * length, length), _o.K));
             return whole;
