@@ -118,6 +118,24 @@ public sealed class GradCommandTests
     }
 
     [Test]
+    public void Worker_threads_do_not_change_a_bit()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var x = Original();
+        string data = WriteInputs(dir, ".npy", [.. x, .. x.Select(v => -v), .. x.Select(v => 0.5f * v)]);
+        var files = new List<byte[]>();
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            string o = dir.File($"g{threads}.safetensors");
+            var (exit, _, err) = CliHarness.Run("grad", "--model", Fixtures.Onnx(Name), "--data", data, "--loss", "entropy", "--batch-size", "1", "--threads", threads.ToString(), "--out", o);
+            Assert.That(exit, Is.Zero, err);
+            files.Add(File.ReadAllBytes(o));
+        }
+        Assert.That(files[1], Is.EqualTo(files[0]));
+        Assert.That(files[2], Is.EqualTo(files[0]));
+    }
+
+    [Test]
     public void Params_regex_selects_the_matching_initializers()
     {
         using var dir = Fixtures.NewTempDir();

@@ -20,7 +20,7 @@ internal static class GradCommand
         var loss = new Option<string>("--loss") { Description = "entropy (mean softmax entropy), xent (mean cross-entropy with --labels), sumsq (half the sum of squares of the output, per sample)", Required = true };
         var @params = new Option<string>("--params") { Description = "regex of the initializers to differentiate (default: all float initializers)" };
         var batch = new Option<int>("--batch-size") { Description = "samples per forward/backward pass (the result is the mean over all samples whatever the size)", DefaultValueFactory = _ => 32 };
-        var threads = new Option<int?>("--threads") { Description = "ONNX Runtime threads (default: all cores)" };
+        var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores); the output does not depend on it" };
         var @out = new Option<string>("--out") { Description = "output .safetensors file: one gradient per parameter, named like the initializer", Required = true };
         var command = new Command("grad", "Write the gradient of a loss, averaged over all given samples, with respect to the model's parameters.")
         {

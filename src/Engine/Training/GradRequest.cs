@@ -27,7 +27,7 @@ public sealed record GradRequest
     /// <summary>Samples per forward/backward pass; the result does not depend on it beyond float rounding.</summary>
     public int BatchSize { get; init; } = 32;
 
-    /// <summary>ONNX Runtime intra-op threads (0 = its default).</summary>
+    /// <summary>Gradient sessions run side by side, one thread each (0 = one per core); the output does not depend on it.</summary>
     public int Threads { get; init; }
 
     public IProgress<GradProgress>? Progress { get; init; }

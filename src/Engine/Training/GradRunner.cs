@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Amalgam.Engine.Autodiff;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
-using Amalgam.OnnxIO.Runtime;
 using Amalgam.OnnxIO.Safetensors;
 using Onnx;
 
@@ -35,8 +34,7 @@ public static class GradRunner
         var parameters = SelectParameters(model, request.Params);
         using var data = SampleData.Load(model, request.Data);
         using var labels = request.Labels is null ? null : SampleData.LoadLabels(request.Labels, data.Count, OutputClasses(model));
-        var options = new SessionOptions { IntraOpThreads = request.Threads };
-        using var result = MeanGradient.Compute(model, data.Inputs, labels, request.Loss, parameters, request.BatchSize, options, request.Progress);
+        using var result = MeanGradient.Compute(model, data.Inputs, labels, request.Loss, parameters, request.BatchSize, request.Threads, request.Progress);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "amalgam-grad",

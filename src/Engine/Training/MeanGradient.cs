@@ -25,10 +25,14 @@ public static class MeanGradient
         }
     }
 
+    /// <param name="workers">Gradient sessions run side by side, each on one ONNX Runtime thread (0 = one per
+    /// core). Batch k always covers the same samples and is added to the sums in batch order, so the
+    /// result is bit-identical for any number of workers (unlike ONNX Runtime's own intra-op threads).</param>
     public static Result Compute(OnnxModel model, IReadOnlyDictionary<string, Tensor> data, Tensor? labels, GradientLoss loss,
-        IReadOnlyList<string> parameters, int batchSize, SessionOptions? options = null, IProgress<GradProgress>? progress = null)
+        IReadOnlyList<string> parameters, int batchSize, int workers = 1, IProgress<GradProgress>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(workers);
         if (data.Count == 0) throw new ArgumentException("no data inputs", nameof(data));
         long n = data.Values.First().Shape[0];
         foreach (var t in data.Values)
@@ -40,40 +44,75 @@ public static class MeanGradient
 
         var clock = Stopwatch.StartNew();
         long full = Math.Min(batchSize, n);
+        long batches = (n + full - 1) / full;
+        int threads = (int)Math.Min(batches, workers == 0 ? Environment.ProcessorCount : workers);
         var sums = new Dictionary<string, double[]>(StringComparer.Ordinal);
         double lossSum = 0;
-        long done = 0;
-        GradientSession? session = null;
-        try
+        long next = -1, turn = 0, done = 0;
+        bool failed = false;
+        object gate = new(), createGate = new();
+        var options = new SessionOptions { IntraOpThreads = 1 };
+
+        void Work()
         {
-            while (done < n)
+            var sessions = new Dictionary<long, GradientSession>();
+            try
             {
-                long b = Math.Min(full, n - done);
-                if (session is null || session.Inputs.Values.First().Shape[0] != b)
+                for (long k = Interlocked.Increment(ref next); k < batches; k = Interlocked.Increment(ref next))
                 {
-                    session?.Dispose();
-                    session = null;
-                    var shapes = data.ToDictionary(kv => kv.Key, kv => WithBatch(kv.Value.Shape, b));
-                    session = GradientSession.Create(model, new GradientRequest(parameters, shapes, loss), options);
+                    long start = k * full, b = Math.Min(full, n - start);
+                    if (!sessions.TryGetValue(b, out var session))
+                    {
+                        var shapes = data.ToDictionary(kv => kv.Key, kv => WithBatch(kv.Value.Shape, b));
+                        lock (createGate)   // the model object is only read, but one at a time keeps that obviously safe
+                            sessions[b] = session = GradientSession.Create(model, new GradientRequest(parameters, shapes, loss), options);
+                    }
+                    foreach (var (name, t) in data) CopyRows(t, start, b, session.Inputs[name]);
+                    if (labels is not null) CopyRows(labels, start, b, session.Inputs[session.Graph.Labels!.Name]);
+                    double batchLoss = session.Step();
+                    double weight = loss == GradientLoss.HalfSumOfSquares ? 1.0 / n : (double)b / n;
+                    lock (gate)
+                    {
+                        while (turn != k && !failed) Monitor.Wait(gate);
+                        if (failed) return;
+                        lossSum += weight * batchLoss;
+                        foreach (var (name, g) in session.Gradients) Accumulate(sums, name, g, weight);
+                        done += b;
+                        turn++;
+                        Monitor.PulseAll(gate);
+                        progress?.Report(new GradProgress(done, n, clock.Elapsed));
+                    }
                 }
-                foreach (var (name, t) in data) CopyRows(t, done, b, session.Inputs[name]);
-                if (labels is not null) CopyRows(labels, done, b, session.Inputs[LabelsInput(session)]);
-                double batchLoss = session.Step();
-                double weight = loss == GradientLoss.HalfSumOfSquares ? 1.0 / n : (double)b / n;
-                lossSum += weight * batchLoss;
-                foreach (var (name, g) in session.Gradients) Accumulate(sums, name, g, weight);
-                done += b;
-                progress?.Report(new GradProgress(done, n, clock.Elapsed));
+            }
+            catch
+            {
+                lock (gate)
+                {
+                    failed = true;
+                    Monitor.PulseAll(gate);
+                }
+                throw;
+            }
+            finally
+            {
+                foreach (var s in sessions.Values) s.Dispose();
             }
         }
-        finally
+
+        if (threads <= 1) Work();
+        else
         {
-            session?.Dispose();
+            var tasks = Enumerable.Range(0, threads).Select(_ => Task.Factory.StartNew(Work, TaskCreationOptions.LongRunning)).ToArray();
+            try { Task.WaitAll(tasks); }
+            catch (AggregateException e)
+            {
+                // The first real failure (others only stopped because of it).
+                var first = e.Flatten().InnerExceptions[0];
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+            }
         }
         return new Result(lossSum, ToTensors(model, parameters, sums));
     }
-
-    private static string LabelsInput(GradientSession s) => s.Graph.Labels!.Name;
 
     private static long[] WithBatch(ReadOnlySpan<long> shape, long batch)
     {
