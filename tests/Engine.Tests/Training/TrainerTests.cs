@@ -84,6 +84,47 @@ public sealed class TrainerTests
         TestContext.Out.WriteLine($"1 vs 2 ORT threads: {(two.SequenceEqual(a) ? "bit-identical" : $"differ in {a.Zip(two).Count(p => p.First != p.Second)} of {a.Length} values")}");
     }
 
+    [Test]
+    public void Only_the_chosen_parameters_change_and_sgd_can_drive_it()
+    {
+        var model = TinyClassifier.Create(Hidden, seed: 7);
+        var before = model.ListInitializers().ToDictionary(i => i.Name, i => { using var t = model.ReadInitializer(i.Name); return t.Bytes.ToArray(); });
+        var result = Trainer.Train(Request(model, seed: 5, threads: 1) with
+        {
+            Parameters = ["fc2.weight", "fc2.bias"],
+            CreateOptimizer = p => new Sgd(p, learningRate: 0.05f, momentum: 0.9f),
+        });
+        foreach (var (name, bytes) in before)
+        {
+            using var t = model.ReadInitializer(name);
+            if (name.StartsWith("fc1", StringComparison.Ordinal)) Assert.That(t.Bytes.ToArray(), Is.EqualTo(bytes), name);
+            else Assert.That(t.Bytes.ToArray(), Is.Not.EqualTo(bytes), name);
+        }
+        Assert.That(result.EpochLosses[^1], Is.LessThan(result.EpochLosses[0]));
+        Assert.That(result.TestAccuracies[^1], Is.GreaterThan(0.5), "a trained head on random features still beats chance (0.1)");
+    }
+
+    [Test]
+    public void Samples_that_do_not_fit_the_model_input_are_rejected()
+    {
+        using var wrong = Tensor.Allocate("x", DType.F32, [10, 27, 28]);
+        using var labels = Tensor.Allocate("labels", DType.I64, [10]);
+        using var fewLabels = Tensor.Allocate("labels", DType.I64, [9]);
+        var model = TinyClassifier.Create(Hidden, seed: 7);
+        Assert.That(() => Trainer.Train(new TrainRequest { Model = model, Inputs = wrong, Labels = labels }),
+            Throws.InstanceOf<BadInputException>().With.Message.Contains("784 values per sample"));
+        using var x = Tensor.Allocate("x", DType.F32, [10, 28, 28]);
+        Assert.That(() => Trainer.Train(new TrainRequest { Model = model, Inputs = x, Labels = fewLabels }),
+            Throws.InstanceOf<BadInputException>().With.Message.Contains("i64 [10]"));
+        var outside = Tensor.Allocate("labels", DType.I64, [10]);
+        using (outside)
+        {
+            outside.Write<long>()[3] = 10;
+            Assert.That(() => Trainer.Train(new TrainRequest { Model = model, Inputs = x, Labels = outside, BatchSize = 5 }),
+                Throws.InstanceOf<BadInputException>().With.Message.Contains("10 is not a class"));
+        }
+    }
+
     private TrainRequest Request(OnnxModel model, ulong seed, int threads) => new()
     {
         Model = model,
