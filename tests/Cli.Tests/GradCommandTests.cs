@@ -117,6 +117,45 @@ public sealed class GradCommandTests
         }
     }
 
+    /// <summary>A two-input model with int64 inputs (token ids and attention mask) fed from one .safetensors file.</summary>
+    [Test]
+    public void Multi_input_model_from_safetensors_matches_torch()
+    {
+        const string roberta = "roberta_tiny_op17";
+        using var dir = Fixtures.NewTempDir();
+        using (var io = SafetensorsFile.Open(Fixtures.Io(roberta)))
+        {
+            var inputs = io.Names.Where(n => n.StartsWith("input.", StringComparison.Ordinal)).Select(n => { using var t = io.Get(n); return t.Clone(n["input.".Length..]); }).ToList();
+            Assert.That(inputs.Select(t => t.Name), Is.EquivalentTo(new[] { "input_ids", "attention_mask" }));
+            SafetensorsWriter.WriteAll(dir.File("data.safetensors"), inputs);
+            foreach (var t in inputs) t.Dispose();
+        }
+        using var reference = SafetensorsFile.Open(Fixtures.File(roberta + ".grad.safetensors"));
+        using (var labels = reference.Get("labels")) NpyFile.Write(dir.File("labels.npy"), labels);
+        var (exit, _, err) = CliHarness.Run("grad", "--model", Fixtures.Onnx(roberta), "--data", dir.File("data.safetensors"), "--labels", dir.File("labels.npy"),
+            "--loss", "xent", "--batch-size", "1", "--out", dir.File("g.safetensors"));
+        Assert.That(exit, Is.Zero, err);
+        using var got = SafetensorsFile.Open(dir.File("g.safetensors"));
+        var errors = got.Names.Select(p =>
+        {
+            using var g = got.Get(p);
+            using var w = reference.Get($"xent.grad.{p}");
+            var gv = g.Read<float>();
+            var wv = w.Read<float>();
+            double maxRef = 0, maxDiff = 0;
+            for (int i = 0; i < wv.Length; i++)
+            {
+                maxRef = Math.Max(maxRef, Math.Abs(wv[i]));
+                maxDiff = Math.Max(maxDiff, Math.Abs(gv[i] - wv[i]));
+            }
+            return (p, maxDiff, maxRef);
+        }).ToList();
+        Assert.That(errors, Has.Count.GreaterThan(10));
+        double floor = 0.01 * errors.Max(e => e.maxRef);
+        foreach (var (p, maxDiff, maxRef) in errors)
+            Assert.That(maxDiff / Math.Max(maxRef, floor), Is.LessThanOrEqualTo(Tolerance), p);
+    }
+
     [Test]
     public void Worker_threads_do_not_change_a_bit()
     {
