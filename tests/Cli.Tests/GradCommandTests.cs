@@ -156,6 +156,44 @@ public sealed class GradCommandTests
             Assert.That(maxDiff / Math.Max(maxRef, floor), Is.LessThanOrEqualTo(Tolerance), p);
     }
 
+    /// <summary>A model whose batch axis is fixed at 2 runs in batches of 2 whatever --batch-size says, and needs whole batches.</summary>
+    [Test]
+    public void A_fixed_batch_axis_sets_the_batch_size()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var model = OnnxModel.Load(Fixtures.Onnx(Name));
+        var dim = model.Graph.Input.Single(i => i.Name == Input).Type.TensorType.Shape.Dim[0];
+        dim.DimValue = 2;
+        model.Save(dir.File("fixed.onnx"));
+        var x = Original();
+        string four = WriteInputs(dir, ".npy", [.. x, .. x.Select(v => 0.5f * v)]);
+        var (exit, _, err) = CliHarness.Run("grad", "--model", dir.File("fixed.onnx"), "--data", four, "--loss", "entropy", "--batch-size", "3", "--out", dir.File("fixed.safetensors"));
+        Assert.That(exit, Is.Zero, err);
+        (exit, _, err) = CliHarness.Run("grad", "--model", Fixtures.Onnx(Name), "--data", four, "--loss", "entropy", "--batch-size", "4", "--out", dir.File("dynamic.safetensors"));
+        Assert.That(exit, Is.Zero, err);
+        using (var a = SafetensorsFile.Open(dir.File("fixed.safetensors")))
+        using (var b = SafetensorsFile.Open(dir.File("dynamic.safetensors")))
+        {
+            Assert.That(a.Names, Is.EquivalentTo(b.Names));
+            double scale = b.Names.Max(n => { using var t = b.Get(n); return t.Read<float>().ToArray().Max(Math.Abs); });
+            foreach (string n in b.Names)
+            {
+                using var ta = a.Get(n);
+                using var tb = b.Get(n);
+                var va = ta.Read<float>().ToArray();
+                var vb = tb.Read<float>().ToArray();
+                double maxRef = Math.Max(vb.Max(Math.Abs), 0.01 * scale);
+                Assert.That(va.Zip(vb, (p, q) => Math.Abs(p - q)).Max() / maxRef, Is.LessThanOrEqualTo(1e-4), n);
+            }
+        }
+
+        string three = WriteInputs(dir, ".npy", [.. x, .. x[..(3 * 28 * 28)]]);
+        (exit, _, err) = CliHarness.Run("grad", "--model", dir.File("fixed.onnx"), "--data", three, "--loss", "entropy", "--out", dir.File("odd.safetensors"));
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(err.Trim(), Does.Contain("data.npy").And.Contain("fixed batch size of 2").And.Not.Contain("\n"));
+        Assert.That(File.Exists(dir.File("odd.safetensors")), Is.False);
+    }
+
     [Test]
     public void Worker_threads_do_not_change_a_bit()
     {

@@ -109,6 +109,8 @@ public static class Trainer
         var input = inputs[0];
         if (input.Dims.Length == 0 || input.Dims.Skip(1).Any(d => d < 0))
             throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} needs fixed dims after the batch axis");
+        if (input.Dims[0] >= 0)
+            throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} fixes the batch size; the trainer needs a symbolic batch axis (export with dynamic_axes)");
         if (r.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(r.Epochs), r.Epochs, "must be at least 1");
         if (r.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(r.BatchSize), r.BatchSize, "must be at least 1");
         if (r.Threads < 0) throw new ArgumentOutOfRangeException(nameof(r.Threads), r.Threads, "must be >= 0");
