@@ -44,7 +44,18 @@ public sealed record TrainRequest
 
     public float LearningRate { get; init; } = 1e-3f;
 
-    /// <summary>ONNX Runtime intra-op threads (0 = its default, all cores).</summary>
+    /// <summary>
+    /// Splits each batch into micro-batches of this size (it must divide <see cref="BatchSize"/>), run
+    /// side by side on <see cref="Threads"/> single-threaded sessions; their gradients are averaged in a
+    /// fixed order, so the weights do not depend on <see cref="Threads"/>. Null = one session per batch.
+    /// </summary>
+    public int? MicroBatchSize { get; init; }
+
+    /// <summary>
+    /// With micro-batches: how many run at once (0 = one per core); the result does not depend on it.
+    /// Without: ONNX Runtime intra-op threads (0 = all cores), which change the last bits of the weights
+    /// (measured), hence the default 1.
+    /// </summary>
     public int Threads { get; init; } = 1;
 
     /// <summary>Where to save the trained model (temp file, then rename); null = only update <see cref="Model"/> in memory.</summary>

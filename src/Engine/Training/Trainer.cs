@@ -32,15 +32,14 @@ public static class Trainer
         {
             foreach (string p in names) parameters.Add(model.ReadInitializer(p));
             var byName = parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
-            var options = new SessionOptions { IntraOpThreads = request.Threads };
+            int microBatches = MicroBatches(request, batch);
             var shape = input.Dims.ToArray();
-            shape[0] = batch;
+            shape[0] = batch / microBatches;
             var gradRequest = new GradientRequest(names, new Dictionary<string, long[]> { [input.Name] = shape }, GradientLoss.CrossEntropy) { Output = request.Output };
-            using var session = GradientSession.Create(model, gradRequest, options, byName);
+            using var stepper = new DataParallelStep(model, gradRequest, input.Name, microBatches, request.Threads, byName);
+            var options = new SessionOptions { IntraOpThreads = request.Threads };
             using var optimizer = request.CreateOptimizer?.Invoke(parameters) ?? new Adam(parameters, new AdamSettings(request.LearningRate));
             using var evaluator = new ClassifierEvaluator(model, input, output, parameters, options);
-            var data = session.Inputs[input.Name];
-            var labels = session.Inputs[session.Graph.Labels!.Name];
             var order = Enumerable.Range(0, checked((int)n)).ToArray();
             var shuffle = new Shuffle(request.Seed);
             long stepsPerEpoch = n / batch, totalSteps = stepsPerEpoch * request.Epochs, step = 0;
@@ -55,12 +54,8 @@ public static class Trainer
                 for (long s = 0; s < stepsPerEpoch; s++)
                 {
                     var indices = order.AsSpan(checked((int)(s * batch)), batch);
-                    Gather(request.Inputs, indices, data);
-                    var y = request.Labels.Read<long>();
-                    var yb = labels.Write<long>();
-                    for (int k = 0; k < batch; k++) yb[k] = y[indices[k]];
-                    double loss = session.Step();
-                    optimizer.Step(session.Gradients);
+                    double loss = stepper.Step(request.Inputs, request.Labels, indices);
+                    optimizer.Step(stepper.Gradients);
                     lossSum += loss;
                     step++;
                     request.Progress?.Report(new TrainProgress(epoch, step, totalSteps, loss, clock.Elapsed));
@@ -92,14 +87,13 @@ public static class Trainer
         }
     }
 
-    /// <summary>Copies the samples at <paramref name="indices"/> into the batch buffer, in that order.</summary>
-    private static void Gather(Tensor samples, ReadOnlySpan<int> indices, Tensor batch)
+    /// <summary>BatchSize / MicroBatchSize (1 without micro-batches); the micro-batch size must divide the batch.</summary>
+    private static int MicroBatches(TrainRequest r, int batch)
     {
-        long rowBytes = samples.ByteLength / samples.Shape[0];
-        int row = checked((int)rowBytes);
-        var target = batch.Write<byte>();
-        for (int k = 0; k < indices.Length; k++)
-            samples.Read<byte>(indices[k] * rowBytes, row).CopyTo(target.Slice(k * row, row));
+        if (r.MicroBatchSize is not { } micro || micro >= batch) return 1;
+        if (micro < 1 || batch % micro != 0)
+            throw new ArgumentOutOfRangeException(nameof(r.MicroBatchSize), micro, $"must be at least 1 and divide the batch size {batch}");
+        return batch / micro;
     }
 
     private static ModelInput Validate(TrainRequest r, out long n, out int batch)
