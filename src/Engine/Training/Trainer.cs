@@ -24,7 +24,7 @@ public static class Trainer
         string output = request.Output ?? model.Graph.Output[0].Name;
         var names = request.Parameters?.ToList() ?? GradRunner.SelectParameters(model, null);
         foreach (string p in names)
-            if (model.GetInitializer(p) is var t && t.DataType != (int)Onnx.TensorProto.Types.DataType.Float)
+            if (model.GetInitializer(p).DataType != (int)Onnx.TensorProto.Types.DataType.Float)
                 throw new BadInputException($"{model.DisplayName}: parameter '{p}' is not float32; the trainer updates f32 parameters");
 
         var parameters = new List<Tensor>();
@@ -62,8 +62,12 @@ public static class Trainer
                 }
                 double epochLoss = lossSum / stepsPerEpoch;
                 epochLosses.Add(epochLoss);
-                var (_, accuracy) = evaluator.Evaluate(request.Inputs, request.Labels, batch);
-                trainAcc.Add(accuracy);
+                double? accuracy = null;
+                if (request.EvaluateTrainingSet)
+                {
+                    accuracy = evaluator.Evaluate(request.Inputs, request.Labels, batch).Accuracy;
+                    trainAcc.Add(accuracy.Value);
+                }
                 double? testLoss = null, testAccuracy = null;
                 if (request.TestInputs is not null)
                 {

@@ -43,11 +43,14 @@ public sealed class TrainerTests
         var progress = new List<TrainProgress>();
         var result = Trainer.Train(Request(model, seed: 42, threads: 1) with { Out = path, Progress = new Collect(progress) });
 
-        TestContext.Out.WriteLine($"epoch losses {string.Join(", ", result.EpochLosses.Select(l => l.ToString("F3")))}; test accuracy {string.Join(", ", result.TestAccuracies.Select(a => a.ToString("F3")))}; {result.Seconds:F2} s");
+        TestContext.Out.WriteLine($"epoch losses {string.Join(", ", result.EpochLosses.Select(l => l.ToString("F3")))}; test accuracy {string.Join(", ", result.TestAccuracies.Select(a => a.ToString("F3")))}; train accuracy {string.Join(", ", result.TrainAccuracies.Select(a => a.ToString("F3")))}; {result.Seconds:F2} s");
         Assert.That(result.Steps, Is.EqualTo(4 * (TrainCount / 25)));
         Assert.That(result.EpochLosses[^1], Is.LessThan(0.5 * result.EpochLosses[0]));
         Assert.That(result.EpochLosses[0], Is.LessThan(Math.Log(10) + 1), "a sane start");
         Assert.That(result.TestAccuracies[^1], Is.GreaterThan(0.75), "10 classes: chance is 0.1");
+        Assert.That(result.TrainAccuracies, Has.Count.EqualTo(4));
+        Assert.That(result.TrainAccuracies[^1], Is.GreaterThan(result.TrainAccuracies[0]));
+        Assert.That(progress.Where(p => p.EpochEnd).Select(p => p.TrainAccuracy), Is.EqualTo(result.TrainAccuracies.Cast<double?>()));
         Assert.That(progress.Count(p => !p.EpochEnd), Is.EqualTo(result.Steps));
         Assert.That(progress.Where(p => p.EpochEnd).Select(p => p.TestAccuracy), Is.EqualTo(result.TestAccuracies.Cast<double?>()));
 
