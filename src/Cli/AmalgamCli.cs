@@ -11,5 +11,6 @@ internal static class AmalgamCli
         {
             InspectCommand.Create(),
             MergeCommand.Create(),
+            GradCommand.Create(),
         };
 }

@@ -1,0 +1,44 @@
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
+using Onnx;
+
+namespace Amalgam.Engine.Training;
+
+/// <summary>
+/// A data input of an ONNX model (a graph input that is not an initializer): its element type and
+/// its dims, -1 where the model leaves a dimension symbolic (the batch axis, usually).
+/// </summary>
+public sealed record ModelInput(string Name, DType DType, long[] Dims)
+{
+    /// <summary>The dims with symbolic ones written as N (first axis) or ?, e.g. [N, 3, 28, 28].</summary>
+    public string FormatDims() =>
+        "[" + string.Join(", ", Dims.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : i == 0 ? "N" : "?")) + "]";
+
+    /// <summary>The model's data inputs in graph order; BadInputException for non-tensor or unsupported types.</summary>
+    public static IReadOnlyList<ModelInput> Of(OnnxModel model)
+    {
+        var initializers = model.Graph.Initializer.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var list = new List<ModelInput>();
+        foreach (var input in model.Graph.Input)
+        {
+            if (initializers.Contains(input.Name)) continue;
+            var type = input.Type?.TensorType ?? throw new BadInputException($"{model.DisplayName}: input '{input.Name}' is not a tensor");
+            if (!OnnxDTypes.TryToDType(type.ElemType, out var dtype))
+                throw new BadInputException($"{model.DisplayName}: input '{input.Name}' has element type {OnnxDTypes.OnnxName(type.ElemType)}, which is not supported");
+            var dims = type.Shape?.Dim.Select(d => d.ValueCase == TensorShapeProto.Types.Dimension.ValueOneofCase.DimValue ? d.DimValue : -1L).ToArray()
+                ?? throw new BadInputException($"{model.DisplayName}: input '{input.Name}' has no shape (its rank is needed)");
+            list.Add(new ModelInput(input.Name, dtype, dims));
+        }
+        if (list.Count == 0) throw new BadInputException($"{model.DisplayName}: the model has no data inputs");
+        return list;
+    }
+
+    /// <summary>True when a tensor of <paramref name="shape"/> (first axis = samples) fits this input.</summary>
+    public bool Fits(ReadOnlySpan<long> shape)
+    {
+        if (shape.Length != Dims.Length || shape.Length == 0) return false;
+        for (int i = 1; i < shape.Length; i++)
+            if (Dims[i] >= 0 && Dims[i] != shape[i]) return false;
+        return true;
+    }
+}
