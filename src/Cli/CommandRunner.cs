@@ -8,6 +8,12 @@ internal static class CommandRunner
 {
     public const int Ok = 0, InternalError = 1, BadInput = 2;
 
+    /// <summary>Text printed after a subcommand's --help, by command name.</summary>
+    public static readonly Dictionary<string, Func<string>> HelpEpilogs = new()
+    {
+        ["merge"] = Commands.MergeCommand.MethodHelp,
+    };
+
     public static int Run(RootCommand root, string[] args, TextWriter? error = null)
     {
         error ??= Console.Error;
@@ -22,7 +28,12 @@ internal static class CommandRunner
         }
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            int exit = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            // A command's long reference text (e.g. merge's method list) follows its own --help only,
+            // so the root help stays one line per command.
+            if (parsed.Action is System.CommandLine.Help.HelpAction && HelpEpilogs.TryGetValue(parsed.CommandResult.Command.Name, out var epilog))
+                Console.Out.WriteLine(epilog());
+            return exit;
         }
         catch (BadInputException e)
         {

@@ -101,6 +101,16 @@ public class MergeCommandTests
         var (exit, stdout, _) = CliHarness.Run("merge", "--help");
         Assert.That(exit, Is.EqualTo(0));
         Assert.That(stdout, Does.Contain("task_arithmetic").And.Contain("lambda (default 0.3)").And.Contain("--private"));
+        // Every registered method and parameter is listed, from the registry.
+        foreach (var m in Amalgam.Engine.Methods.MethodRegistry.All)
+        {
+            Assert.That(stdout, Does.Contain($"  {m.Name}: "));
+            foreach (var p in m.Parameters) Assert.That(stdout, Does.Contain($"    {p.Name} ("), $"{m.Name}.{p.Name}");
+        }
+        // The root help keeps one line per command.
+        var (rootExit, root, _) = CliHarness.Run("--help");
+        Assert.That(rootExit, Is.EqualTo(0));
+        Assert.That(root, Does.Contain("merge").And.Not.Contain("lambda (default"));
     }
 
     [Test]

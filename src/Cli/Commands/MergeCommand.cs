@@ -19,7 +19,7 @@ internal static class MergeCommand
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "a mergekit-style YAML file (merge_method, base_model, models, parameters, dtype, private, seed, out)" };
-        var method = new Option<string>("--method") { Description = "merge method (see the list above)" };
+        var method = new Option<string>("--method") { Description = "merge method (see the list below)" };
         var @base = new Option<string>("--base") { Description = "the pretrained model (.onnx, .safetensors, index .json or folder)" };
         var model = new Option<string[]>("--model") { Description = "a fine-tuned model; repeat in task order" };
         var data = new Option<string[]>("--data") { Description = "unlabeled inputs per task, in --model order (data-dependent methods)" };
@@ -31,7 +31,7 @@ internal static class MergeCommand
         device.AcceptOnlyFromAmong("cpu", "cuda");
         var report = new Option<string>("--report") { Description = "write a JSON report (method, parameters, tasks, seconds, results)" };
         var @out = new Option<string>("--out") { Description = "output model file (same format as the inputs), or folder with --private" };
-        var command = new Command("merge", "Merge fine-tuned models into one multi-task model.\n\n" + MethodHelp())
+        var command = new Command("merge", "Merge fine-tuned models into one multi-task model (methods and their parameters: amalgam merge --help).")
         {
             config, method, @base, model, data, priv, set, seed, threads, device, report, @out,
         };
