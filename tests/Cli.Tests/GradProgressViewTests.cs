@@ -9,7 +9,7 @@ public class GradProgressViewTests
     public void PlainLinesAreQuietForTwoSecondsThenEveryTenPercentOrTwoSeconds()
     {
         var text = new StringWriter();
-        var view = new GradProgressView.PlainLines(text);
+        var view = GradProgressView.PlainLines(text);
         void At(double seconds, long samples) => view.Report(new GradProgress(samples, 1000, TimeSpan.FromSeconds(seconds)));
         At(0.5, 100);   // quiet: under 2 s
         At(1.9, 500);   // quiet

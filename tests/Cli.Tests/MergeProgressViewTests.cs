@@ -9,7 +9,7 @@ public class MergeProgressViewTests
     public void PlainLinesAreQuietForTwoSecondsThenEveryTenPercentOrTwoSeconds()
     {
         var text = new StringWriter();
-        var view = new MergeProgressView.PlainLines(text);
+        var view = MergeProgressView.PlainLines(text);
         const long total = 1000;
         void At(double seconds, long bytes) => view.Report(new MergeProgress("merge", (int)(bytes / 10), 100, bytes, total, TimeSpan.FromSeconds(seconds)));
         At(0.5, 100);   // quiet: under 2 s
