@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
-using Amalgam.Kernels.Merge;
+using TiesMergeMode = Amalgam.Kernels.Merge.TiesMergeMode;
 
 namespace Amalgam.Engine.Tests.Methods;
 
