@@ -160,10 +160,8 @@ public class Ties : MergeMethod
         ForEachTrimmedTile(g, (start, theta0, trimmed) =>
         {
             int n = trimmed.Length;
-            Span<float> output = merged.Write<float>(start, n);
-            Kernel.ElectSign(trimmed, _weights, output); // gamma lives in the output until the merge overwrites it
-            Kernel.DisjointMerge(trimmed, _weights, output, _zeroSign, mode, output);
-            Kernels.Merge.TaskArithmetic.AddScaled(theta0, lambda, output, output);
+            // Elect, disjoint merge and theta0 + lambda * merged in one fused pass (same bits as the three kernels in turn).
+            Kernel.ElectMergeAddScaled(trimmed, _weights, _zeroSign, mode, theta0, lambda, merged.Write<float>(start, n));
         }, _kept);
         _merged += g.Length;
     }
