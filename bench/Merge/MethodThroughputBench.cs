@@ -26,8 +26,9 @@ namespace Amalgam.Bench.Merge;
 /// The `*Method*` benchmarks run what `amalgam merge` runs: the real method classes
 /// (<see cref="Engine.Methods.TaskArithmetic"/>, and the merge pass of <see cref="Engine.Methods.Ties"/>
 /// with fusionbench defaults, k 0.2, thresholds and majority sign from its own prepasses run in setup)
-/// over a <see cref="TensorGroup"/> holding the inputs in their stored dtype, so bf16 is converted
-/// per tile by the TensorGroup accessors.
+/// over a <see cref="TensorGroup"/> holding the inputs in their stored dtype: with all-bf16 tasks the
+/// methods read them in place with the fused <see cref="Bf16Merge"/> kernels (theta0 converted per
+/// tile), so the bf16 method rows measure those kernels, not per-tile conversion.
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
 [Config(typeof(Columns))]

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
 
@@ -33,6 +35,37 @@ internal static class InputTiles
                     var thetas = g.ThetaTiles(start, n, buffer[..(k * n)], pointers);
                     body(start, n, theta0, thetas);
                 }
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(scratch);
+        }
+    }
+
+    public delegate void Bf16TileBody(long start, int n, ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas);
+
+    /// <summary>
+    /// Per tile of the chunk when every task is stored as bf16 (<see cref="TensorGroup.AllTasksBf16"/>):
+    /// theta0's tile in f32 (a view or converted into pooled scratch) and the addresses of the K bf16
+    /// task tiles in the tensors' own native memory, for kernels that widen bf16 in registers
+    /// (<see cref="Bf16Merge"/>) instead of converting every task into scratch first.
+    /// </summary>
+    public static unsafe void ForEachBf16Tile(TensorGroup g, Chunk chunk, Bf16TileBody body)
+    {
+        const int tile = TensorGroup.TileElements;
+        int k = g.K;
+        float[] scratch = ArrayPool<float>.Shared.Rent(tile);
+        Span<nint> pointers = stackalloc nint[k];
+        try
+        {
+            for (long start = chunk.Start; start < chunk.End; start += tile)
+            {
+                int n = (int)Math.Min(tile, chunk.End - start);
+                var theta0 = g.Theta0Tile(start, n, scratch);
+                for (int t = 0; t < k; t++)
+                    pointers[t] = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(g.Thetas[t].Read<ushort>(start, n)));
+                body(start, n, theta0, pointers);
             }
         }
         finally

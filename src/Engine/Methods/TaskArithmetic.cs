@@ -7,7 +7,8 @@ namespace Amalgam.Engine.Methods;
 /// <summary>
 /// Task Arithmetic (Ilharco et al., ICLR 2023): theta = theta0 + lambda * sum_k w_k tau_k with
 /// tau_k = theta_k - theta0. Per tensor, one fused pass over the K+1 inputs (the vectorised
-/// <see cref="Kernel.Merge"/> over L2-sized tiles, inputs converted to f32 per tile, chunks in parallel). Per element the kernel
+/// <see cref="Kernel.Merge"/> over L2-sized tiles, inputs converted to f32 per tile, chunks in parallel;
+/// all-bf16 tasks are read in place by <see cref="Bf16Merge.TaskArithmeticMerge"/>, same arithmetic). Per element the kernel
 /// evaluates s = w_0 (theta_1 - theta0); s = s + w_k (theta_k - theta0) in task order;
 /// theta0 + lambda s, in f32, so results do not depend on chunking or threads.
 /// Holds nothing between tensors.
@@ -28,6 +29,13 @@ public sealed class TaskArithmetic(double lambda, IReadOnlyList<double> weights)
     {
         float lambda1 = (float)lambda;
         var plan = ChunkPlan.For<float>(g.Length);
+        if (g.AllTasksBf16 && g.K > 0)
+        {
+            // Same per-element arithmetic as Kernel.Merge, reading the bf16 tasks in place.
+            ParallelChunks.For(plan, chunk => InputTiles.ForEachBf16Tile(g, chunk, (start, n, theta0, thetas) =>
+                Bf16Merge.TaskArithmeticMerge(theta0, thetas, _weights, lambda1, merged.Write<float>(start, n))));
+            return;
+        }
         ParallelChunks.For(plan, chunk => InputTiles.ForEachTile(g, chunk, (start, n, theta0, thetas) =>
             Kernel.Merge(theta0, thetas, _weights, lambda1, merged.Write<float>(start, n))));
     }

@@ -25,8 +25,11 @@ internal static class TaskVectorTiles
     /// tau_k of elements [chunk.Start, chunk.End) for every task, tile by tile, DARE-dropped when
     /// <paramref name="drop"/> is set, then trimmed at <paramref name="trimThresholds"/>[k] (TIES:
     /// |tau| &gt;= t kept, else +0) when given; without a drop, subtraction and trim are one fused pass.
+    /// When <paramref name="keptCounts"/> is given, entry k is increased by the entries of tau_k that
+    /// are not +-0 (TIES' kept fractions), counted as each tile is formed.
     /// </summary>
-    public static void ForEachTile(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales, TileBody body, float[]? trimThresholds = null)
+    public static void ForEachTile(TensorGroup g, Chunk chunk, DareDrop? drop, float[]? dropScales, TileBody body, float[]? trimThresholds = null,
+        long[]? keptCounts = null)
     {
         const int tile = TensorGroup.TileElements;
         int k = g.K;
@@ -43,12 +46,14 @@ internal static class TaskVectorTiles
                     var tau = taus.Slice(t * n, n);
                     if (drop is null && trimThresholds is not null)
                     {
-                        TiesKernel.SubtractTrim(g.ThetaTile(t, start, n, tau), theta0, trimThresholds[t], tau);
+                        long kept = g.TrimmedTaskVectorTile(t, start, theta0, trimThresholds[t], tau, keptCounts is not null);
+                        if (keptCounts is not null) keptCounts[t] += kept;
                         continue;
                     }
                     g.TaskVectorTile(t, start, theta0, tau);
                     drop?.Apply(g.Name, t, start, dropScales![t], tau);
                     if (trimThresholds is not null) TiesKernel.TrimInPlace(tau, trimThresholds[t]);
+                    if (keptCounts is not null) keptCounts[t] += CountNonZero(tau); // while the tile is hot
                 }
                 body(start, n, theta0, taus);
             }

@@ -59,9 +59,30 @@ public sealed class TensorGroup(string name, int index, Tensor theta0, IReadOnly
     /// <summary>tau = theta_k - theta0 over elements [start, start + tau.Length), given theta0's tile (exact: conversion, then the f32 subtraction).</summary>
     public void TaskVectorTile(int k, long start, ReadOnlySpan<float> theta0, Span<float> tau)
     {
+        if (Thetas[k].DType == DType.BF16)
+        {
+            Bf16Merge.Subtract(Thetas[k].Read<ushort>(start, tau.Length), theta0, tau); // widened in registers, same result
+            return;
+        }
         var theta = ThetaTile(k, start, tau.Length, tau); // converted in place when not f32; SubtractInto allows tau == theta
         Amalgam.Kernels.Merge.TaskArithmetic.SubtractInto(theta, theta0, tau);
     }
+
+    /// <summary>
+    /// tau = theta_k - theta0 zeroed where |tau| &lt; <paramref name="threshold"/> (TIES trim), fused; bf16
+    /// tasks are read in place. Returns the entries of tau that are not +-0 when <paramref name="countKept"/>
+    /// (counted in registers for bf16, by a pass over the hot tile otherwise), else 0.
+    /// </summary>
+    public long TrimmedTaskVectorTile(int k, long start, ReadOnlySpan<float> theta0, float threshold, Span<float> tau, bool countKept)
+    {
+        if (Thetas[k].DType == DType.BF16)
+            return Bf16Merge.SubtractTrim(Thetas[k].Read<ushort>(start, tau.Length), theta0, threshold, tau);
+        Amalgam.Kernels.Merge.Ties.SubtractTrim(ThetaTile(k, start, tau.Length, tau), theta0, threshold, tau);
+        return countKept ? TaskVectorTiles.CountNonZero(tau) : 0;
+    }
+
+    /// <summary>True when every task tensor is stored as bf16 (fused bf16 kernels can read them in place).</summary>
+    public bool AllTasksBf16 => Thetas.All(t => t.DType == DType.BF16);
 
     /// <summary>Elements of any float tensor as f32: the tensor's own memory when it is f32, else converted into <paramref name="scratch"/>.</summary>
     public static ReadOnlySpan<float> Float32Tile(Tensor t, long start, int length, Span<float> scratch)

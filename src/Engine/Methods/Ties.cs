@@ -160,15 +160,9 @@ public class Ties : MergeMethod
         ForEachTrimmedTile(g, (start, theta0, trimmed) =>
         {
             int n = trimmed.Length;
-            Span<float> output = merged.Write<float>(start, n);
-            Kernel.ElectSign(trimmed, _weights, output); // gamma lives in the output until the merge overwrites it
-            Kernel.DisjointMerge(trimmed, _weights, output, _zeroSign, mode, output);
-            Kernels.Merge.TaskArithmetic.AddScaled(theta0, lambda, output, output);
-            for (int k = 0; k < trimmed.Count; k++)
-            {
-                Interlocked.Add(ref _kept[k], TaskVectorTiles.CountNonZero(trimmed[k]));
-            }
-        });
+            // Elect, disjoint merge and theta0 + lambda * merged in one fused pass (same bits as the three kernels in turn).
+            Kernel.ElectMergeAddScaled(trimmed, _weights, _zeroSign, mode, theta0, lambda, merged.Write<float>(start, n));
+        }, _kept);
         _merged += g.Length;
     }
 
@@ -212,7 +206,7 @@ public class Ties : MergeMethod
     private delegate void TrimmedTileBody(long start, ReadOnlySpan<float> theta0, TileSet trimmed);
 
     /// <summary>Trimmed task vectors with theta0, tile by tile: streamed (global scope) or trimmed per whole tensor first (tensor scope).</summary>
-    private void ForEachTrimmedTile(TensorGroup g, TrimmedTileBody body)
+    private void ForEachTrimmedTile(TensorGroup g, TrimmedTileBody body, long[]? kept = null)
     {
         int count = g.K;
         if (_global)
@@ -220,8 +214,13 @@ public class Ties : MergeMethod
             float[] thresholds = _thresholds ?? new float[count];
             float[]? scales = _drop?.Scales(g);
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+            {
+                long[]? chunkKept = kept is null ? null : new long[count]; // counted while forming the tiles
                 TaskVectorTiles.ForEachTile(g, chunk, _drop, scales,
-                    (start, n, theta0, taus) => body(start, theta0, new TileSet(taus, count, n)), thresholds));
+                    (start, n, theta0, taus) => body(start, theta0, new TileSet(taus, count, n)), thresholds, chunkKept);
+                if (chunkKept is not null)
+                    for (int k = 0; k < count; k++) Interlocked.Add(ref kept![k], chunkKept[k]);
+            });
             return;
         }
         using var whole = TrimmedTensor(g);
@@ -233,7 +232,10 @@ public class Ties : MergeMethod
             try
             {
                 var stacked = whole.Read<float>(0, count * length);
-                body(chunk.Start, g.Theta0Tile(chunk.Start, n, scratch), new TileSet(stacked, count, length).Slice((int)chunk.Start, n));
+                var trimmed = new TileSet(stacked, count, length).Slice((int)chunk.Start, n);
+                body(chunk.Start, g.Theta0Tile(chunk.Start, n, scratch), trimmed);
+                if (kept is not null)
+                    for (int k = 0; k < count; k++) Interlocked.Add(ref kept[k], TaskVectorTiles.CountNonZero(trimmed[k]));
             }
             finally
             {

@@ -103,6 +103,36 @@ public static class Ties
         }
     }
 
+    /// <summary>
+    /// The whole TIES merge of a tile once the zero sign is known, fused per element:
+    /// output = theta0 + lambda * DisjointMerge(trimmed, ElectSign(trimmed)) with the same IEEE
+    /// operations as <see cref="ElectSign"/>, <see cref="DisjointMerge"/> and
+    /// <see cref="TaskArithmetic.AddScaled"/> in sequence (bit-identical), in one pass.
+    /// <paramref name="output"/> must not overlap the inputs.
+    /// </summary>
+    public static unsafe void ElectMergeAddScaled(TileSet trimmed, ReadOnlySpan<float> weights, float zeroSign, TiesMergeMode mode,
+        ReadOnlySpan<float> theta0, float lambda, Span<float> output)
+    {
+        CheckTiles(trimmed, weights, output.Length);
+        if (theta0.Length != output.Length) throw new ArgumentException("theta0 and output must have the same length.", nameof(theta0));
+        if (zeroSign is not (1f or -1f)) throw new ArgumentOutOfRangeException(nameof(zeroSign), zeroSign, "zeroSign must be +1 or -1.");
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
+        int taskCount = trimmed.Count;
+        if (taskCount == 0) { TaskArithmetic.AddScaled(theta0, lambda, new float[output.Length], output); return; }
+        Span<float> w = stackalloc float[taskCount];
+        Span<nint> tiles = stackalloc nint[taskCount];
+        if (weights.IsEmpty) w.Fill(1f); else weights.CopyTo(w);
+        fixed (float* stackedBase = trimmed.StackedBuffer)
+        fixed (float* wp = w)
+        fixed (nint* pp = tiles)
+        fixed (float* t0 = theta0)
+        fixed (float* op = output)
+        {
+            trimmed.GetPointers(stackedBase, tiles);
+            TiesKernels.ElectMergeAddScaled((float**)pp, wp, taskCount, zeroSign, mode, t0, lambda, op, output.Length);
+        }
+    }
+
     private static void CheckTiles(TileSet tiles, ReadOnlySpan<float> weights, int length)
     {
         if (!weights.IsEmpty && weights.Length != tiles.Count)

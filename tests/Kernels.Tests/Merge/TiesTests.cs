@@ -81,6 +81,26 @@ public class TiesTests
             }
     }
 
+    /// <summary>The fused merge pass must give exactly the bits of ElectSign, DisjointMerge, AddScaled in turn (tested above against f64).</summary>
+    [TestCaseSource(nameof(Cases))]
+    public void ElectMergeAddScaled_BitIdenticalToThePasses(int n, int k, bool weighted)
+    {
+        var (tiles, weights) = Data(n, k, weighted);
+        var set = new TileSet(Stack(tiles), k, n);
+        var theta0 = Uniform(new System.Random(n + 3), n, 2);
+        foreach (TiesMergeMode mode in Enum.GetValues<TiesMergeMode>())
+            foreach (float zeroSign in new[] { 1f, -1f })
+            {
+                var expected = new float[n];
+                Ties.ElectSign(set, weights, expected);
+                Ties.DisjointMerge(set, weights, expected, zeroSign, mode, expected);
+                TaskArithmetic.AddScaled(theta0, 0.3f, expected, expected);
+                var actual = new float[n];
+                Ties.ElectMergeAddScaled(set, weights, zeroSign, mode, theta0, 0.3f, actual);
+                Assert.That(actual.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)), $"{mode}, zero sign {zeroSign}");
+            }
+    }
+
     [Test]
     public void DisjointMerge_HandComputedElement()
     {
