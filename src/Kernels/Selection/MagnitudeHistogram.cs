@@ -94,33 +94,12 @@ public sealed class MagnitudeHistogram
     public MagnitudeRefinement Refine(params ReadOnlySpan<long> ranks)
     {
         Fold();
-        var targets = new MagnitudeRefinement.Target[ranks.Length];
-        for (int r = 0; r < ranks.Length; r++)
-        {
-            long k = ranks[r];
-            if (k < 1 || k > Count)
-                throw new ArgumentOutOfRangeException(nameof(ranks), k, $"Rank must be in 1..{Count} (the number of values counted).");
-            long above = 0; // values in buckets strictly above b
-            int b = BucketCount - 1;
-            while (above + _counts[b] < k) above += _counts[b--];
-            targets[r] = new MagnitudeRefinement.Target(k, b, above);
-        }
-        return new MagnitudeRefinement(targets);
+        return new MagnitudeRefinement(RankPlan.Locate(_counts, Count, ranks));
     }
 
     /// <summary>
     /// Plans the second pass for quantiles of |x| with numpy's default linear interpolation
     /// (see <see cref="MagnitudeQuantile"/>); read them with <see cref="MagnitudeRefinement.Quantile"/>.
     /// </summary>
-    public MagnitudeRefinement RefineForQuantiles(params ReadOnlySpan<double> quantiles)
-    {
-        var ranks = new List<long>();
-        foreach (double q in quantiles)
-        {
-            var (lower, upper, _) = MagnitudeQuantile.Ranks(Count, q);
-            ranks.Add(lower);
-            ranks.Add(upper);
-        }
-        return Refine(ranks.Distinct().ToArray());
-    }
+    public MagnitudeRefinement RefineForQuantiles(params ReadOnlySpan<double> quantiles) => Refine(RankPlan.QuantileRanks(Count, quantiles));
 }

@@ -11,13 +11,11 @@ namespace Amalgam.Kernels.Selection;
 /// </summary>
 public sealed class MagnitudeRefinement
 {
-    internal readonly record struct Target(long Rank, int Bucket, long CountAboveBucket);
-
-    private readonly Target[] _targets;
+    private readonly RankTarget[] _targets;
     private readonly int[] _buckets;       // distinct coarse buckets, in first-seen order
     private readonly long[][] _fine;       // per bucket: counts of the low 16 bits
 
-    internal MagnitudeRefinement(Target[] targets)
+    internal MagnitudeRefinement(RankTarget[] targets)
     {
         _targets = targets;
         _buckets = targets.Select(t => t.Bucket).Distinct().ToArray();

@@ -66,33 +66,12 @@ public sealed class SignedHistogram
     /// </summary>
     public SignedRefinement Refine(params ReadOnlySpan<long> ranks)
     {
-        var targets = new SignedRefinement.Target[ranks.Length];
-        for (int r = 0; r < ranks.Length; r++)
-        {
-            long k = ranks[r];
-            if (k < 1 || k > Count)
-                throw new ArgumentOutOfRangeException(nameof(ranks), k, $"Rank must be in 1..{Count} (the number of values counted).");
-            long above = 0; // values in buckets strictly above b
-            int b = BucketCount - 1;
-            while (above + _counts[b] < k) above += _counts[b--];
-            targets[r] = new SignedRefinement.Target(k, b, above);
-        }
-        return new SignedRefinement(targets);
+        return new SignedRefinement(RankPlan.Locate(_counts, Count, ranks));
     }
 
     /// <summary>
     /// Plans the second pass for quantiles with numpy's default linear interpolation (see
     /// <see cref="MagnitudeQuantile"/>); read them with <see cref="SignedRefinement.Quantile"/>.
     /// </summary>
-    public SignedRefinement RefineForQuantiles(params ReadOnlySpan<double> quantiles)
-    {
-        var ranks = new List<long>();
-        foreach (double q in quantiles)
-        {
-            var (lower, upper, _) = MagnitudeQuantile.Ranks(Count, q);
-            ranks.Add(lower);
-            ranks.Add(upper);
-        }
-        return Refine(ranks.Distinct().ToArray());
-    }
+    public SignedRefinement RefineForQuantiles(params ReadOnlySpan<double> quantiles) => Refine(RankPlan.QuantileRanks(Count, quantiles));
 }

@@ -8,13 +8,11 @@ namespace Amalgam.Kernels.Selection;
 /// </summary>
 public sealed class SignedRefinement
 {
-    internal readonly record struct Target(long Rank, int Bucket, long CountAboveBucket);
-
-    private readonly Target[] _targets;
+    private readonly RankTarget[] _targets;
     private readonly int[] _buckets;       // distinct coarse buckets, in first-seen order
     private readonly long[][] _fine;       // per bucket: counts of the low 16 bits
 
-    internal SignedRefinement(Target[] targets)
+    internal SignedRefinement(RankTarget[] targets)
     {
         _targets = targets;
         _buckets = targets.Select(t => t.Bucket).Distinct().ToArray();
