@@ -86,8 +86,7 @@ public static class Ties
     {
         CheckTiles(trimmed, weights, merged.Length);
         if (gamma.Length != merged.Length) throw new ArgumentException("gamma and merged must have the same length.", nameof(gamma));
-        if (zeroSign is not (1f or -1f)) throw new ArgumentOutOfRangeException(nameof(zeroSign), zeroSign, "zeroSign must be +1 or -1.");
-        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
+        CheckMergeOptions(zeroSign, mode);
         int taskCount = trimmed.Count;
         Span<float> w = stackalloc float[taskCount];
         Span<nint> tiles = stackalloc nint[taskCount];
@@ -115,8 +114,7 @@ public static class Ties
     {
         CheckTiles(trimmed, weights, output.Length);
         if (theta0.Length != output.Length) throw new ArgumentException("theta0 and output must have the same length.", nameof(theta0));
-        if (zeroSign is not (1f or -1f)) throw new ArgumentOutOfRangeException(nameof(zeroSign), zeroSign, "zeroSign must be +1 or -1.");
-        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
+        CheckMergeOptions(zeroSign, mode);
         int taskCount = trimmed.Count;
         if (taskCount == 0) { TaskArithmetic.AddScaled(theta0, lambda, new float[output.Length], output); return; }
         Span<float> w = stackalloc float[taskCount];
@@ -131,6 +129,12 @@ public static class Ties
             trimmed.GetPointers(stackedBase, tiles);
             TiesKernels.ElectMergeAddScaled((float**)pp, wp, taskCount, zeroSign, mode, t0, lambda, op, output.Length);
         }
+    }
+
+    private static void CheckMergeOptions(float zeroSign, TiesMergeMode mode)
+    {
+        if (zeroSign is not (1f or -1f)) throw new ArgumentOutOfRangeException(nameof(zeroSign), zeroSign, "zeroSign must be +1 or -1.");
+        if (!Enum.IsDefined(mode)) throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown TIES merge mode.");
     }
 
     private static void CheckTiles(TileSet tiles, ReadOnlySpan<float> weights, int length)
