@@ -43,4 +43,7 @@ public sealed record MergeRequest
     public IReadOnlyList<string> Data { get; init; } = [];
 
     public IProgress<MergeProgress>? Progress { get; init; }
+
+    /// <summary>Cancels a long data-dependent merge (AdaMerging saves its state first); no output is written.</summary>
+    public CancellationToken Cancellation { get; init; }
 }

@@ -34,6 +34,7 @@ public static class Merger
             using var problem = MergeProblem.Open(request.Base, request.Models, request.Private);
             using var output = MergeOutput.Plan(problem, request.Out, request.OutputDType);
             var method = spec.Create(settings);
+            if (method.NeedsData) PrepareData(method, problem, request);
             var executor = new MergeExecutor(problem, method, output, request.Progress);
             executor.Run();
             return new MergeResult
@@ -54,6 +55,26 @@ public static class Merger
         {
             Parallelism.MaxThreads = oldThreads;
         }
+    }
+
+    /// <summary>Checks a data-dependent method's inputs (ONNX models, one data file per task) and runs its data stage.</summary>
+    private static void PrepareData(MergeMethod method, MergeProblem problem, MergeRequest request)
+    {
+        if (problem.Format != Checkpoints.CheckpointFormat.Onnx)
+            throw new BadInputException($"--method {request.Method}: needs ONNX models (it runs them on ONNX Runtime); got {problem.Format} checkpoints");
+        if (request.Data.Count != problem.K)
+            throw new BadInputException($"--data: {request.Method} needs one data file per task model, in the same order ({problem.K} --model, {request.Data.Count} --data)");
+        foreach (string d in request.Data)
+            if (!File.Exists(d)) throw new BadInputException($"--data: file not found: {d}");
+        method.Prepare(new MergeContext
+        {
+            Problem = problem,
+            Data = request.Data,
+            Out = request.Out,
+            Seed = request.Seed,
+            Progress = request.Progress,
+            Cancellation = request.Cancellation,
+        });
     }
 
     /// <summary>Effective parameter values typed by their declarations (numbers, bools, strings, per-task arrays).</summary>

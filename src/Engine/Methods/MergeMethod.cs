@@ -14,6 +14,16 @@ namespace Amalgam.Engine.Methods;
 /// </summary>
 public abstract class MergeMethod
 {
+    /// <summary>
+    /// Data-dependent methods (regmean, fisher, cat, adamerging) need one `--data` file per task and
+    /// ONNX models; the merger checks both and calls <see cref="Prepare"/> before any pass.
+    /// </summary>
+    public virtual bool NeedsData => false;
+
+    /// <summary>Runs the method's data stage (features, Gram matrices, learned coefficients) once,
+    /// before the prepasses and the merge pass; the state it keeps serves <see cref="Merge"/>.</summary>
+    public virtual void Prepare(MergeContext context) { }
+
     /// <summary>Passes over all shared tensors needed before the merge pass (0 = per-tensor method).</summary>
     public virtual int PrepassCount => 0;
 
