@@ -13,7 +13,7 @@ public sealed record ZooBudget(int PretrainSteps, int ProbeSamples, int ProbeIte
         if (!(budget > 0) || double.IsInfinity(budget)) throw new Amalgam.Kernels.BadInputException($"zoo budget {budget}: must be a positive number");
         var b = size switch
         {
-            "tiny" => new ZooBudget(PretrainSteps: 200, ProbeSamples: 2000, ProbeIterations: 150, FineTuneSteps: 100),
+            "tiny" => new ZooBudget(PretrainSteps: 300, ProbeSamples: 2000, ProbeIterations: 150, FineTuneSteps: 200),
             "small" => new ZooBudget(PretrainSteps: 600, ProbeSamples: 4000, ProbeIterations: 200, FineTuneSteps: 200),
             "base" => new ZooBudget(PretrainSteps: 1500, ProbeSamples: 8000, ProbeIterations: 300, FineTuneSteps: 400),
             _ => throw new Amalgam.Kernels.BadInputException($"unknown zoo size '{size}' (known: tiny, small, base)"),

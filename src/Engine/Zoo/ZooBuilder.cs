@@ -90,7 +90,7 @@ public static class ZooBuilder
         // 1. Pretraining: rotation prediction with its own 4-way head, dropped afterwards.
         var pretrain = VitTowerGraph.Create(config, SeededRandom.Derive(o.Seed, "init"), "rotation_head", 4);
         var towerNames = pretrain.ListInitializers().Select(i => i.Name).Where(n => !n.StartsWith("rotation_head.", StringComparison.Ordinal)).ToList();
-        var rotations = data.Rotations(budget.PretrainSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "rotations"));
+        using var rotations = data.Rotations(budget.PretrainSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "rotations"));
         var pretrainResult = Train(pretrain, null, rotations, budget, budget.PretrainLearningRate, SeededRandom.Derive(o.Seed, "pretrain"), o,
             p => Report("pretrain", p.Step, p.TotalSteps, p.Loss));
         var tower = towerNames.ToDictionary(n => n, pretrain.ReadInitializer, StringComparer.Ordinal);
@@ -105,10 +105,10 @@ public static class ZooBuilder
             foreach (var task in tasks)
             {
                 // 2. The linear probe on frozen pretrained features: the task's "zero-shot" head.
-                var train = data.Task(task, Split.Train);
                 // Tasks over the same images (mnist, mnist-parity, mnist-loops) share the probe images and their features.
                 string images = $"{task.Source}/{task.Transform}";
-                var probeSet = data.Subset(train, Math.Min(train.Count, budget.ProbeSamples), SeededRandom.Derive(o.Seed, "probe " + images));
+                using var probeSet = data.TaskSubset(task, Split.Train, Math.Min(data.Count(task, Split.Train), budget.ProbeSamples),
+                    SeededRandom.Derive(o.Seed, "probe " + images));
                 Report($"probe {task.Name}", 0, budget.ProbeIterations, null);
                 if (!featureCache.TryGetValue(images, out var f)) featureCache[images] = f = extractor.Run(probeSet.Images, config.EmbedDim);
                 var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
@@ -131,7 +131,7 @@ public static class ZooBuilder
                 }
 
                 // 3. Fine-tuning the tower with the head frozen.
-                var fineTuneSet = data.Subset(train, budget.FineTuneSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "finetune " + task.Name));
+                using var fineTuneSet = data.TaskSubset(task, Split.Train, budget.FineTuneSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "finetune " + task.Name));
                 var result = Train(model, towerNames, fineTuneSet, budget, budget.FineTuneLearningRate, SeededRandom.Derive(o.Seed, "shuffle " + task.Name), o,
                     p => Report($"finetune {task.Name}", p.Step, p.TotalSteps, p.Loss));
                 model.Save(ZooCache.FineTunedFile(folder, task.Name), OnnxSaveOptions.Inline);
@@ -194,8 +194,10 @@ public static class ZooBuilder
     /// <summary>The task's test split (or a seeded subset of <see cref="ZooOptions.TestSamples"/>) as images f32 [N, 1, 28, 28] and labels i64 [N].</summary>
     private static void WriteTestSplit(string folder, ZooData data, TinyTask task, ZooOptions o)
     {
-        var test = data.Task(task, Split.Test);
-        if (o.TestSamples is { } limit && limit < test.Count) test = data.Subset(test, limit, SeededRandom.Derive(o.Seed, "test " + task.Name));
+        int count = data.Count(task, Split.Test);
+        using var test = o.TestSamples is { } limit && limit < count
+            ? data.TaskSubset(task, Split.Test, limit, SeededRandom.Derive(o.Seed, "test " + task.Name))
+            : data.Task(task, Split.Test);
         using var images = Tensor.Allocate("images", DType.F32, [test.Count, 1, test.Height, test.Width], zero: false);
         test.Images.Read<float>().CopyTo(images.Write<float>());
         NpyFile.Write(ZooCache.TestInputsFile(folder, task.Name), images);
