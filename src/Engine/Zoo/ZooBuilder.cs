@@ -113,16 +113,7 @@ public static class ZooBuilder
                 if (!featureCache.TryGetValue(images, out var f)) featureCache[images] = f = extractor.Run(probeSet.Images, config.EmbedDim);
                 var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
                     budget.ProbeIterations, (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {task.Name}", it, budget.ProbeIterations, loss); });
-                var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
-                foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
-                using (var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false))
-                using (var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false))
-                {
-                    w.CopyTo(hw.Write<float>());
-                    b.CopyTo(hb.Write<float>());
-                    model.ReplaceInitializer("head.weight", hw);
-                    model.ReplaceInitializer("head.bias", hb);
-                }
+                var model = TaskModel(config, tower, w, b);
                 model.Save(ZooCache.PretrainedFile(folder, task.Name), OnnxSaveOptions.Inline);
                 if (baseWritten is null)
                 {
@@ -156,6 +147,20 @@ public static class ZooBuilder
         {
             foreach (var t in tower.Values) t.Dispose();
         }
+    }
+
+    /// <summary>The tower with a task head (weight [10, E] row-major, bias [10]).</summary>
+    private static OnnxModel TaskModel(VitConfig config, IReadOnlyDictionary<string, Tensor> tower, float[] weight, float[] bias)
+    {
+        var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+        foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
+        using var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false);
+        using var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false);
+        weight.CopyTo(hw.Write<float>());
+        bias.CopyTo(hb.Write<float>());
+        model.ReplaceInitializer("head.weight", hw);
+        model.ReplaceInitializer("head.bias", hb);
+        return model;
     }
 
     /// <summary>
