@@ -31,8 +31,9 @@ public static class ZooBuilder
         var budget = ZooBudget.For(options.Size, options.Budget);
         if (options.Threads < 0) throw new BadInputException($"zoo threads {options.Threads}: must be >= 0");
         if (options.TestSamples is < 1) throw new BadInputException($"zoo test samples {options.TestSamples}: must be at least 1");
-        string folder = ZooCache.Folder(options, tasks.Select(t => t.Name).ToList(), config, budget);
-        if (!ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+        var names = tasks.Select(t => t.Name).ToList();
+        string folder = ZooCache.Folder(options, names, config, budget);
+        if (!ZooCache.IsComplete(folder, names))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
             string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -40,11 +41,13 @@ public static class ZooBuilder
             {
                 Build(temp, options, tasks, config, budget);
                 Interlocked.Increment(ref _builds);
+                // A folder only appears by this rename, complete; one with files missing was damaged by hand: replace it.
+                if (Directory.Exists(folder) && !ZooCache.IsComplete(folder, names)) Directory.Delete(folder, recursive: true);
                 try
                 {
                     Directory.Move(temp, folder);
                 }
-                catch (IOException) when (ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+                catch (IOException) when (ZooCache.IsComplete(folder, names))
                 {
                     // Another process finished the same zoo first; its files are the same.
                 }
