@@ -110,6 +110,33 @@ public sealed class FisherMergeTests
             Assert.That(File.ReadAllBytes(dir.File($"t2/{t}")), Is.EqualTo(File.ReadAllBytes(dir.File($"t1/{t}"))), t);
     }
 
+    private sealed class Recorder : IProgress<Amalgam.Engine.Execution.MergeProgress>
+    {
+        public List<Amalgam.Engine.Execution.MergeProgress> Reports { get; } = [];
+        public void Report(Amalgam.Engine.Execution.MergeProgress value) { lock (Reports) Reports.Add(value); }
+    }
+
+    [Test]
+    public void ReportsProgressPerTask()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var tasks = TestModels.PerturbedOnnxCopies(Fixtures.Onnx(Model), dir.Path, 2, seed: 27);
+        var data = Enumerable.Range(0, 2).Select(k => WritePixels(dir.File($"x{k}.npy"), 3, 50 + k)).ToArray();
+        var recorder = new Recorder();
+        Merger.Merge(new MergeRequest
+        {
+            Method = "fisher", Base = Fixtures.Onnx(Model), Models = tasks, Data = data, Private = @"^head\.",
+            Set = new Dictionary<string, string> { ["samples"] = "3" }, Out = dir.File("out"), Progress = recorder, Threads = 2,
+        });
+        var fisher = recorder.Reports.Where(r => r.Pass == "fisher").ToList();
+        Assert.That(fisher.Select(r => r.Detail).Distinct(), Is.EqualTo(new[] { "task 1/2", "task 2/2" }));
+        Assert.That(fisher.Select(r => r.TensorsDone), Is.Ordered);
+        Assert.That(fisher[^1].TensorsDone, Is.EqualTo(6));
+        Assert.That(fisher.All(r => r.TensorsTotal == 6), Is.True);
+        int firstMerge = recorder.Reports.FindIndex(r => r.Pass == "merge");
+        Assert.That(firstMerge, Is.GreaterThan(recorder.Reports.FindLastIndex(r => r.Pass == "fisher")), "the data stage runs before the merge pass");
+    }
+
     [Test]
     public void MoreSamplesThanTheDataHoldsIsBadInput()
     {
