@@ -43,15 +43,16 @@ public sealed class Fisher(long samples) : MergeMethod
         var parameters = problem.Shared.Select(t => t.Name).ToList();
         var clock = Stopwatch.StartNew();
         long total = samples * problem.K;
+        // Every data file is checked before the first (long) estimation; each is read again when its turn comes, so only one is held at a time.
+        for (int k = 0; k < problem.K; k++)
+            using (Load(context, k)) { }
         _fisher = new Dictionary<string, Tensor>[problem.K];
         try
         {
             for (int k = 0; k < problem.K; k++)
             {
                 var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
-                using var data = SampleData.Load(model, context.Data[k]);
-                if (data.Count < samples)
-                    throw new BadInputException($"{context.Data[k]}: {data.Count} samples, but fisher samples={samples} needs at least {samples} (lower it with --set samples=N)");
+                using var data = Load(context, k);
                 string detail = $"task {k + 1}/{problem.K}";
                 long before = samples * k;
                 void Report(long done) => context.Progress?.Report(new MergeProgress("fisher", (int)(before + done), (int)total, 0, 0, clock.Elapsed) { Detail = detail });
@@ -65,6 +66,15 @@ public sealed class Fisher(long samples) : MergeMethod
             throw;
         }
         _seconds = clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Task k's inputs, checked against its model and holding at least `samples` samples.</summary>
+    private SampleData Load(MergeContext context, int k)
+    {
+        var data = SampleData.Load(((OnnxCheckpoint)context.Problem.Tasks[k]).Model, context.Data[k]);
+        if (data.Count >= samples) return data;
+        data.Dispose();
+        throw new BadInputException($"{context.Data[k]}: {data.Count} samples, but fisher samples={samples} needs at least {samples} (lower it with --set samples=N)");
     }
 
     public override void Merge(TensorGroup g, Tensor merged)
