@@ -19,8 +19,8 @@ namespace Amalgam.Engine.Methods;
 /// are merged; task-private ones (`--private`) stay per task as in every method.
 /// Memory: the K Fisher diagonals of the shared parameters (K x 4 bytes per shared parameter, f32)
 /// are kept from <see cref="Prepare"/> to the merge pass, each tensor's freed once it is merged; while
-/// a task is estimated, also one float64 sum per shared parameter and each worker's session (a copy
-/// of the parameters and their gradients).
+/// a task is estimated, also one float64 sum per shared parameter, one bound copy of the task's
+/// parameters, and per worker a gradient session (built once for all tasks) with its gradients.
 /// </summary>
 public sealed class Fisher(long samples) : MergeMethod
 {
@@ -47,6 +47,10 @@ public sealed class Fisher(long samples) : MergeMethod
         for (int k = 0; k < problem.K; k++)
             using (Load(context, k)) { }
         _fisher = new Dictionary<string, Tensor>[problem.K];
+        // One estimator (its gradient sessions built once) for all tasks: the graphs are validated equal, constants too;
+        // shared parameters and the float task-private ones (heads) are bound per task.
+        var heads = problem.Private.Where(t => t.DType is DType.F32 or DType.F64).Select(t => t.Name).ToList();
+        using var estimator = new FisherEstimator(((OnnxCheckpoint)problem.Tasks[0]).Model, parameters, heads);
         try
         {
             for (int k = 0; k < problem.K; k++)
@@ -57,7 +61,7 @@ public sealed class Fisher(long samples) : MergeMethod
                 long before = samples * k;
                 void Report(long done) => context.Progress?.Report(new MergeProgress("fisher", (int)(before + done), (int)total, 0, 0, clock.Elapsed) { Detail = detail });
                 Report(0);
-                _fisher[k] = FisherEstimator.Compute(model, data.Inputs, parameters, samples, workers: 0, Report, context.Cancellation);
+                _fisher[k] = estimator.Compute(model, data.Inputs, samples, workers: 0, Report, context.Cancellation);
             }
         }
         catch

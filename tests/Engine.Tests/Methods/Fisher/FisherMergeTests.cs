@@ -10,8 +10,9 @@ namespace Amalgam.Engine.Tests.Methods.Fisher;
 /// <summary>
 /// `fisher` through <see cref="Merger.Merge"/> on the CLIP-style fixture: task models are the base
 /// plus random task vectors, heads private. The merged shared weights are checked against the
-/// float64 formula sum_k max(F_k, 1e-6) theta_k / sum_k max(F_k, 1e-6) with each F_k from
-/// <see cref="FisherEstimator"/> (itself checked against finite differences), heads per task.
+/// float64 formula sum_k max(F_k, 1e-6) theta_k / sum_k max(F_k, 1e-6) with each F_k from a
+/// one-off <see cref="FisherEstimator.Compute(OnnxModel, IReadOnlyDictionary{string, Tensor}, IReadOnlyList{string}, long, int, Action{long}?, CancellationToken)"/>
+/// on the task's own model (itself checked against finite differences), heads per task.
 /// </summary>
 public sealed class FisherMergeTests
 {
@@ -78,7 +79,12 @@ public sealed class FisherMergeTests
                         num += w * thetas[t][name][i];
                         den += w;
                     }
-                    Assert.That(Ulp.Distance(got[i], (float)(num / den), DType.F32), Is.LessThanOrEqualTo(1), $"task{k} {name}[{i}]");
+                    double want = num / den, spread = 0;
+                    for (int t = 0; t < 3; t++) spread += Math.Max(fishers[t][name][i], 1e-6f) * Math.Abs(thetas[t][name][i] - want) / den;
+                    // The merge's F comes from one gradient graph for all tasks (heads bound as inputs), the reference's from
+                    // each task's own graph: equal up to f32 rounding (relative 1e-5 allowed), which moves the result by at most that times the spread.
+                    double bound = 1e-5 * spread + Math.Abs(want) * 6e-8;
+                    Assert.That(Math.Abs(got[i] - want), Is.LessThanOrEqualTo(bound), $"task{k} {name}[{i}]");
                 }
             }
             foreach (string head in new[] { "head.weight", "head.bias" })
