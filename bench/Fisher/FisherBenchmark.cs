@@ -14,7 +14,8 @@ namespace Amalgam.Bench.Fisher;
 /// graph is built once per call, included) against a plain batch-1 forward of the same model
 /// (bound buffers, one intra-op thread) as the baseline, on the CLIP-style fixture with every float
 /// initializer differentiated. `GradientStepOnly` is the batch-1 step with the session built once, to
-/// split the Fisher cost into step and per-call overhead. All report time per sample (OperationsPerInvoke = Samples).
+/// split the Fisher cost into step and per-call overhead; `FisherPerSampleReusedSessions` is how a
+/// merge runs it (sessions built once for all tasks). All report time per sample (OperationsPerInvoke = Samples).
 /// Run: dotnet run -c Release --project bench -- --filter '*FisherBenchmark*'
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
@@ -81,9 +82,21 @@ public class FisherBenchmark
         foreach (var t in f.Values) t.Dispose();
     }
 
+    private FisherEstimator? _reused;
+
+    /// <summary>As a merge runs it: the estimator (its sessions) built once for all task models, so only the steps and squares count.</summary>
+    [Benchmark(OperationsPerInvoke = Samples)]
+    public void FisherPerSampleReusedSessions()
+    {
+        _reused ??= new FisherEstimator(_model, _parameters);
+        var f = _reused.Compute(_model, new Dictionary<string, Tensor> { ["pixel_values"] = _data }, Samples, workers: 1);
+        foreach (var t in f.Values) t.Dispose();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        _reused?.Dispose();
         _step.Dispose();
         _forwardRun.Dispose();
         _forward.Dispose();

@@ -121,4 +121,39 @@ public sealed class FisherEstimatorTests
             foreach (var t in one.Values.Concat(two.Values)) t.Dispose();
         }
     }
+    [Test]
+    public void ReusedSessionsGiveEachModelItsOwnFisher()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var tasks = TestModels.PerturbedOnnxCopies(Fixtures.Onnx("clip_tiny_op17"), dir.Path, 2, seed: 5);
+        var a = OnnxModel.Load(tasks[0]);
+        var b = OnnxModel.Load(tasks[1]);
+        var shared = a.ListInitializers().Where(i => !i.Name.StartsWith("head.", StringComparison.Ordinal)).Select(i => i.Name).ToList();
+        string[] heads = ["head.weight", "head.bias"];
+        using var pixels = Tensor.Allocate("pixel_values", DType.F32, [3, 3, 28, 28]);
+        var w = pixels.Write<float>();
+        for (int i = 0; i < w.Length; i++) w[i] = MathF.Cos(i * 0.05f);
+        var inputs = new Dictionary<string, Tensor> { ["pixel_values"] = pixels };
+        var results = new List<Dictionary<string, Tensor>>();
+        try
+        {
+            using (var reused = new FisherEstimator(a, shared, heads))
+            {
+                results.Add(reused.Compute(a, inputs, 3, workers: 2));
+                results.Add(reused.Compute(b, inputs, 3, workers: 2));
+                results.Add(reused.Compute(a, inputs, 3, workers: 1));
+            }
+            using (var fresh = new FisherEstimator(a, shared, heads)) results.Add(fresh.Compute(b, inputs, 3, workers: 1));
+            foreach (var p in shared)
+            {
+                Assert.That(results[2][p].Read<byte>().ToArray(), Is.EqualTo(results[0][p].Read<byte>().ToArray()), $"A again: {p}");
+                Assert.That(results[3][p].Read<byte>().ToArray(), Is.EqualTo(results[1][p].Read<byte>().ToArray()), $"B fresh: {p}");
+            }
+            Assert.That(results[1]["proj"].Read<byte>().ToArray(), Is.Not.EqualTo(results[0]["proj"].Read<byte>().ToArray()), "A and B differ");
+        }
+        finally
+        {
+            foreach (var t in results.SelectMany(r => r.Values)) t.Dispose();
+        }
+    }
 }
