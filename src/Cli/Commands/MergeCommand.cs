@@ -67,7 +67,9 @@ internal static class MergeCommand
                 };
             }
             var spec = MethodRegistry.Get(request.Method);
-            if (dataPaths.Length > 0)
+            // Data-dependent methods (fisher, ...) use --data; the others ignore it. Creating the method checks its settings early (same errors as the merge).
+            bool needsData = spec.Create(new MergeSettings(spec, request.Models.Count, request.Set, request.Seed, request.PerTask)).NeedsData;
+            if (dataPaths.Length > 0 && !needsData)
                 err.WriteLine($"amalgam: warning: --data is ignored: {spec.Name} is training-free and needs no data");
             if (parsed.GetValue(device) == "cuda")
                 err.WriteLine($"amalgam: warning: --device cuda: {spec.Name} is a training-free method and runs on the CPU");
