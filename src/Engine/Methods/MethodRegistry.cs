@@ -20,6 +20,8 @@ public static class MethodRegistry
         Breadcrumbs.Spec,
         Pcb.Spec,
         Consensus.Spec,
+        RegMean.Spec,
+        Cat.Spec,
     ];
 
     public static MethodSpec Get(string name) =>
