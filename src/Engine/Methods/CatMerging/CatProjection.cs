@@ -11,6 +11,9 @@ namespace Amalgam.Engine.Methods.CatMerging;
 /// </summary>
 public static class CatProjection
 {
+    /// <summary>A projection that leaves less than this share of T_j's norm removed all of it (f32 round-off is ~1e-7).</summary>
+    public const double VanishedShare = 1e-5;
+
     /// <summary>Projects <paramref name="stored"/> in place; returns the share of its norm each projection removed (before rescaling), one per k (0 for k = j).</summary>
     public static double[] Apply(float[] stored, bool storedTransposed, int dIn, int dOut, int j, IReadOnlyList<CatBasis> bases)
     {
@@ -23,7 +26,14 @@ public static class CatProjection
             ProjectOut(stored, storedTransposed, dIn, dOut, b);
             double after = Norm(stored);
             removed[k] = before > 0 ? Math.Sqrt(Math.Max(0, before * before - after * after)) / before : 0;
-            if (after > 0 && before > 0)
+            if (after <= VanishedShare * before)
+            {
+                // B_k spans T_j's whole row space: what is left is f32 round-off, and rescaling it would
+                // blow noise up to the old norm. The projection removed T_j; it stays zero.
+                Array.Clear(stored);
+                removed[k] = before > 0 ? 1 : 0;
+            }
+            else
             {
                 float scale = (float)(before / after);
                 for (long i = 0; i < stored.LongLength; i++) stored[i] *= scale;
