@@ -47,6 +47,9 @@ public sealed class Cat : MergeMethod
     private readonly List<string> _warnings = [];
     private bool _degraded;
 
+    /// <summary>Wall time per phase (features, G_k, eigen-decompositions, projections).</summary>
+    public CatTimings Timings { get; } = new();
+
     public Cat(double alpha, long samples, string c, double energy, double lambdaLin, int nLn, double lambdaLn, int nBias, int taskCount)
     {
         (_alpha, _samples, _lambdaLin, _nLn, _lambdaLn, _nBias, _k) = (alpha, samples, lambdaLin, nLn, lambdaLn, nBias, taskCount);
@@ -82,10 +85,12 @@ public sealed class Cat : MergeMethod
         for (int k = 0; k < problem.K; k++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
+            Timings.Features.Start();
             using var data = TaskInputs.LoadData(context, k, _samples, "cat");
             var model = TaskInputs.ScaledTaskModel(context, k, _alpha);
             stats[k] = FeatureCollector.Collect(model, graph, data.Inputs, _samples, new FeatureRequest(Grams: false, Rows: true, Norms: true),
                 cancel: context.Cancellation);
+            Timings.Features.Stop();
             Report(context, "features", k + 1, problem.K, clock, problem.TaskNames[k]);
         }
 
@@ -95,7 +100,7 @@ public sealed class Cat : MergeMethod
             context.Cancellation.ThrowIfCancellationRequested();
             var tasks = Enumerable.Range(0, problem.K).Select(k => TaskInputs.TaskVector(context, op.Weight, k)).ToList();
             var rows = stats.Select(s => s.Rows(op.Weight)).ToList();
-            _linear[op.Weight] = (op, CatBases.Compute(tasks, op.StoredTransposed, op.DIn, op.DOut, rows, _lambdaLin, _rule));
+            _linear[op.Weight] = (op, CatBases.Compute(tasks, op.StoredTransposed, op.DIn, op.DOut, rows, _lambdaLin, _rule, Timings));
             Report(context, "bases", ++done, linears.Count, clock, op.Weight);
         }
         foreach (string scale in graph.Norms.Select(n => n.Scale).Distinct())
@@ -132,7 +137,9 @@ public sealed class Cat : MergeMethod
             using var pin = BlasThreadPin.One();
             var t = TaskVectors(g);
             var removed = new double[g.K][];
+            Timings.Projections.Start();
             for (int j = 0; j < g.K; j++) removed[j] = CatProjection.Apply(t[j], lin.Op.StoredTransposed, lin.Op.DIn, lin.Op.DOut, j, lin.Bases);
+            Timings.Projections.Stop();
             lock (_removed) _removed[g.Name] = removed;
             Combine(g, t, merged);
         }
@@ -192,6 +199,12 @@ public sealed class Cat : MergeMethod
     public override void WriteReport(Utf8JsonWriter w)
     {
         w.WriteBoolean("degraded_to_task_arithmetic", _degraded);
+        w.WriteStartObject("seconds");
+        w.WriteNumber("features", Timings.Features.Elapsed.TotalSeconds);
+        w.WriteNumber("grams", Timings.Grams.Elapsed.TotalSeconds);
+        w.WriteNumber("eigen", Timings.Eigen.Elapsed.TotalSeconds);
+        w.WriteNumber("projections", Timings.Projections.Elapsed.TotalSeconds);
+        w.WriteEndObject();
         w.WriteStartArray("warnings");
         foreach (var s in _warnings) w.WriteStringValue(s);
         w.WriteEndArray();

@@ -23,9 +23,10 @@ public static class CatBases
     /// <param name="tasks">T_i in the STORED layout (d_in x d_out, or d_out x d_in when <paramref name="storedTransposed"/>).</param>
     /// <param name="rows">X_k per task, n_k x d_in row-major.</param>
     public static CatBasis[] Compute(IReadOnlyList<float[]> tasks, bool storedTransposed, int dIn, int dOut,
-        IReadOnlyList<float[]> rows, double lambda, BasisRule rule)
+        IReadOnlyList<float[]> rows, double lambda, BasisRule rule, CatTimings? timings = null)
     {
         int k = tasks.Count;
+        timings?.Grams.Start();
         var own = new float[k][];
         for (int i = 0; i < k; i++) own[i] = Project(rows[i], tasks[i], storedTransposed, dIn, dOut);
         var bases = new CatBasis[k];
@@ -46,8 +47,13 @@ public static class CatBases
                 int ni = rows[i].Length / dIn;
                 BlasLevel3.Ssyrk(Triangle.Upper, Transpose.Yes, dOut, ni, (float)-lambda, own[i], dOut, 1f, g, dOut);
             }
+            timings?.Grams.Stop();
+            timings?.Eigen.Start();
             bases[t] = TopEigenvectors(g, dOut, rule);
+            timings?.Eigen.Stop();
+            timings?.Grams.Start();
         }
+        timings?.Grams.Stop();
         return bases;
     }
 
