@@ -66,3 +66,44 @@ public class FeatureCollectorTests
                 Assert.That(actual[i * d + j], Is.EqualTo(expected[i, j]).Within(2e-6 * scale), $"({i}, {j})");
     }
 }
+
+/// <summary>The torch-exported fixtures: opset 14 (decomposed layer norm) and 17 give the same ops, and ORT runs them with the extra outputs.</summary>
+public class FixtureFeatureTests
+{
+    [TestCase("vit_tiny")]
+    [TestCase("clip_tiny")]
+    [TestCase("roberta_tiny")]
+    public void Opset14And17ExportsShowTheSameLinearOpsAndLayerNorms(string name)
+    {
+        var found = new[] { 14, 17 }.Select(opset =>
+        {
+            var model = OnnxModel.Load(Fixtures.Onnx($"{name}_op{opset}"));
+            var shared = model.ListInitializers().Where(i => i.DType == Amalgam.Kernels.DType.F32).Select(i => i.Name).ToHashSet();
+            var graph = FeatureGraph.Find(model, shared);
+            // The io file names the inputs "input.<name>".
+            using var io = Amalgam.OnnxIO.Safetensors.SafetensorsFile.Open(Fixtures.Io($"{name}_op{opset}"));
+            var inputs = ModelInput.Of(model).ToDictionary(i => i.Name, i =>
+            {
+                using var mapped = io.Get("input." + i.Name);
+                return mapped.Clone(i.Name);
+            });
+            FeatureStats stats;
+            try
+            {
+                using (BlasThreadPin.One())
+                    stats = FeatureCollector.Collect(model, graph, inputs, 1, new FeatureRequest(true, false, true));
+            }
+            finally
+            {
+                foreach (var t in inputs.Values) t.Dispose();
+            }
+            foreach (var norm in graph.Norms)
+                Assert.That(stats.NormSquares[norm.Scale].Average(), Is.EqualTo(1).Within(0.05), $"{norm.Scale}: x_hat has unit mean square per token");
+            return (Linears: graph.Linears.Select(l => (l.DIn, l.DOut)).OrderBy(x => x).ToList(), Norms: graph.Norms.Count, Grams: stats.Grams.Count);
+        }).ToList();
+        Assert.That(found[0].Linears, Is.Not.Empty);
+        Assert.That(found[0].Norms, Is.GreaterThan(0));
+        Assert.That(found[1].Linears, Is.EqualTo(found[0].Linears));
+        Assert.That(found[1].Norms, Is.EqualTo(found[0].Norms));
+    }
+}
