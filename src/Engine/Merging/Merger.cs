@@ -82,7 +82,7 @@ public static class Merger
         settings.Effective().Select(e => new EffectiveParameter(e.Name, spec.Find(e.Name)!.Kind switch
         {
             ParameterKind.Float => double.Parse(e.Value, CultureInfo.InvariantCulture),
-            ParameterKind.Int => long.Parse(e.Value, CultureInfo.InvariantCulture),
+            ParameterKind.Int => long.TryParse(e.Value, CultureInfo.InvariantCulture, out long l) ? l : e.Value, // or one of its words (cat's c=positive)
             ParameterKind.Bool => e.Value == "true",
             ParameterKind.FloatPerTask => e.Value.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
             _ => (object)e.Value,

@@ -20,7 +20,9 @@ public static class MethodRegistry
         Breadcrumbs.Spec,
         Pcb.Spec,
         Consensus.Spec,
+        RegMean.Spec,
         Fisher.Spec,
+        Cat.Spec,
     ];
 
     public static MethodSpec Get(string name) =>
