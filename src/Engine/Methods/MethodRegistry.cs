@@ -20,6 +20,7 @@ public static class MethodRegistry
         Breadcrumbs.Spec,
         Pcb.Spec,
         Consensus.Spec,
+        AdaMerging.Spec,
     ];
 
     public static MethodSpec Get(string name) =>
