@@ -217,4 +217,14 @@ public sealed class PhaseTimes
     public double Runtime { get; internal set; }
     public double Reduction { get; internal set; }
     public double Optimizer { get; internal set; }
+
+    /// <summary>Adds another record's times (e.g. to snapshot one).</summary>
+    public void Add(PhaseTimes other)
+    {
+        Steps += other.Steps;
+        Merge += other.Merge;
+        Runtime += other.Runtime;
+        Reduction += other.Reduction;
+        Optimizer += other.Optimizer;
+    }
 }

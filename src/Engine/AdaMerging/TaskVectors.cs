@@ -68,6 +68,17 @@ internal sealed class TaskVectors : IDisposable
         }
     }
 
+    /// <summary>Task vectors over given f32 tensors (theta0 [n] and tau [K, n] per tensor; taken over, disposed with this); for benchmarks.</summary>
+    internal static TaskVectors FromTensors(IReadOnlyList<string> names, IReadOnlyList<Tensor> theta0, IReadOnlyList<Tensor> taus, int k)
+    {
+        var tv = new TaskVectors(names, k);
+        tv._theta0.AddRange(theta0);
+        tv._taus.AddRange(taus);
+        tv.Elements = theta0.Sum(t => t.ElementCount);
+        tv.PlanSlices();
+        return tv;
+    }
+
     private static Methods.Ties TiesStatistics(MergeProblem problem, double k)
     {
         var options = new TiesOptions(k, TiesScope.Global, MajorityZeroSign: true, TiesMergeMode.Sum, 1.0, Enumerable.Repeat(1.0, problem.K).ToArray(), "fusionbench");
