@@ -147,7 +147,7 @@ public sealed class AdaMergingTrainer : IDisposable
                 FillBatch(_data[k], _sessions[k], _indices);
                 loss += _sessions[k].Step();
                 long c = Stopwatch.GetTimestamp();
-                GradientReduction.Accumulate(_tv.Slices, _grads, _sums, first);
+                GradientReduction.Accumulate(_tv, _grads, _sums, first);
                 first = false;
                 long d = Stopwatch.GetTimestamp();
                 Times.Runtime += Stopwatch.GetElapsedTime(a, c).TotalSeconds;

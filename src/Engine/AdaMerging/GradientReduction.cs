@@ -14,8 +14,9 @@ namespace Amalgam.Engine.AdaMerging;
 internal static unsafe class GradientReduction
 {
     /// <summary>sum = grad (<paramref name="first"/>) or sum + grad, over every slice.</summary>
-    public static void Accumulate(WorkSlice[] slices, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> sums, bool first)
+    public static void Accumulate(TaskVectors tv, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> sums, bool first)
     {
+        var slices = tv.Slices;
         ParallelChunks.For(new ChunkPlan(slices.Length, 1), chunk =>
         {
             var s = slices[chunk.Index];
@@ -23,7 +24,7 @@ internal static unsafe class GradientReduction
             float* sum = (float*)sums[s.Tensor].Pointer + s.Start;
             if (first) Buffer.MemoryCopy(g, sum, (long)s.Length * 4, (long)s.Length * 4);
             else AddInPlace(sum, g, s.Length);
-        });
+        }, Workers(tv));
     }
 
     private static void AddInPlace(float* sum, float* g, int n)
@@ -48,33 +49,47 @@ internal static unsafe class GradientReduction
             long stride = tv.Theta0[s.Tensor].ElementCount;
             float* g = (float*)sums[s.Tensor].Pointer + s.Start;
             float* taus = (float*)tv.Taus[s.Tensor].Pointer + s.Start;
-            for (int t = 0; t < k; t++) partials[chunk.Index * k + t] = Dot(g, taus + t * stride, s.Length);
-        });
+            Dots(g, taus, stride, k, s.Length, partials.AsSpan(chunk.Index * k, k));
+        }, Workers(tv));
         var result = new double[tv.Names.Count * k];
         for (int i = 0; i < slices.Length; i++)
             for (int t = 0; t < k; t++) result[slices[i].Tensor * k + t] += partials[i * k + t];
         return result;
     }
 
-    /// <summary>sum_i a[i] * b[i] in float64 (products of the widened values), lanes folded in a fixed order.</summary>
-    public static double Dot(float* a, float* b, int n)
+    /// <summary>Small models (under 1M shared elements) run on the calling thread: waking workers costs more than the work (same result either way).</summary>
+    internal static int Workers(TaskVectors tv) => tv.Elements < (1 << 20) ? 1 : 0;
+
+    /// <summary>
+    /// dots[t] = sum_i g[i] * tau_t[i] in float64 for all K tasks in ONE pass over g (each g vector is
+    /// loaded and widened once; 2K independent accumulators). Per task the same operations in the same
+    /// order on every call, lanes folded in a fixed order, so the result depends only on the slice.
+    /// </summary>
+    public static void Dots(float* g, float* taus, long stride, int k, int n, Span<double> dots)
     {
         int i = 0;
-        double total = 0;
+        dots.Clear();
         if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            Vector256<double> lo = Vector256<double>.Zero, hi = Vector256<double>.Zero;
+            Span<Vector256<double>> acc = stackalloc Vector256<double>[2 * k];
+            acc.Clear();
             for (; i <= n - 8; i += 8)
             {
-                var (alo, ahi) = Vector256.Widen(Vector256.Load(a + i));
-                var (blo, bhi) = Vector256.Widen(Vector256.Load(b + i));
-                lo += alo * blo;
-                hi += ahi * bhi;
+                var (glo, ghi) = Vector256.Widen(Vector256.Load(g + i));
+                for (int t = 0; t < k; t++)
+                {
+                    var (tlo, thi) = Vector256.Widen(Vector256.Load(taus + t * stride + i));
+                    acc[2 * t] += glo * tlo;
+                    acc[2 * t + 1] += ghi * thi;
+                }
             }
-            var both = lo + hi;
-            total = (both.GetElement(0) + both.GetElement(1)) + (both.GetElement(2) + both.GetElement(3));
+            for (int t = 0; t < k; t++)
+            {
+                var both = acc[2 * t] + acc[2 * t + 1];
+                dots[t] = (both.GetElement(0) + both.GetElement(1)) + (both.GetElement(2) + both.GetElement(3));
+            }
         }
-        for (; i < n; i++) total += (double)a[i] * b[i];
-        return total;
+        for (; i < n; i++)
+            for (int t = 0; t < k; t++) dots[t] += (double)g[i] * taus[t * stride + i];
     }
 }

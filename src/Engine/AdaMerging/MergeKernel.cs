@@ -29,7 +29,7 @@ internal static unsafe class MergeKernel
             float* output = (float*)outputs[s.Tensor].Pointer + s.Start;
             fixed (float* coefficients = &c[s.Tensor * k])
                 Combine(theta0, taus, n, k, coefficients, output, s.Length);
-        });
+        }, GradientReduction.Workers(tv));
     }
 
     /// <summary>One slice: <paramref name="taus"/> + t * <paramref name="stride"/> is task t's vector.</summary>
