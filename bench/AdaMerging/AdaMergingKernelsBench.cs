@@ -43,6 +43,7 @@ public unsafe class AdaMergingKernelsBench
         {
             AddColumn(new BandwidthRatioColumn("read", false, Traffic));
             AddColumn(new BandwidthRatioColumn("traffic", true, Traffic));
+            WithBuildTimeout(TimeSpan.FromMinutes(10)); // the shared 2-core machine builds slowly
         }
     }
 
