@@ -91,7 +91,9 @@ public sealed class AdaMergingTrainer : IDisposable
             var sessions = new GradientSession[problem.K];
             var samples = new SampleData[problem.K];
             var samplers = new BatchSampler[problem.K];
-            var sessionOptions = new SessionOptions { IntraOpThreads = 1 };
+            // One intra-op thread: bit-identical at any --threads. No arena: the K sessions run in turn, so
+            // peak memory is one session's working set, not K of them.
+            var sessionOptions = new SessionOptions { IntraOpThreads = 1, CpuMemoryArena = false };
             for (int k = 0; k < problem.K; k++)
             {
                 var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
