@@ -37,6 +37,7 @@ public static class Merger
             if (method.NeedsData) PrepareData(method, problem, request);
             var executor = new MergeExecutor(problem, method, output, request.Progress);
             executor.Run();
+            method.Finish();
             return new MergeResult
             {
                 Method = spec.Name,
@@ -48,7 +49,8 @@ public static class Merger
                 Seed = request.Seed,
                 SharedTensors = problem.Shared.Count,
                 PrivateTensors = problem.Private.Count,
-                MethodResultsJson = MethodResults(method),
+                MethodResultsJson = MethodResults(method, method.WriteReport),
+                TopLevelJson = MethodResults(method, method.WriteTopLevel),
             };
         }
         finally
@@ -88,13 +90,13 @@ public static class Merger
             _ => (object)e.Value,
         })).ToArray();
 
-    private static string MethodResults(MergeMethod method)
+    private static string MethodResults(MergeMethod method, Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            method.WriteReport(w);
+            write(w);
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());

@@ -34,7 +34,7 @@ public sealed class Cat : MergeMethod
             ParameterSpec.Int("n_bias", 4, "shift dimensions masked per task", min: 0),
         ],
         s => new Cat(s.Float("alpha"), s.Int("samples"), s.Text("c"), s.Float("energy"), s.Float("lambda_lin"),
-            (int)Math.Min(s.Int("n_ln"), int.MaxValue), s.Float("lambda_ln"), (int)Math.Min(s.Int("n_bias"), int.MaxValue), s.TaskCount));
+            (int)Math.Min(s.Int("n_ln"), int.MaxValue), s.Float("lambda_ln"), (int)Math.Min(s.Int("n_bias"), int.MaxValue), s.TaskCount)) { NeedsData = true };
 
     private readonly double _alpha, _lambdaLin, _lambdaLn;
     private readonly long _samples;

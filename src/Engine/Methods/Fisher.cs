@@ -30,7 +30,7 @@ public sealed class Fisher(long samples) : MergeMethod
     public static readonly MethodSpec Spec = new("fisher",
         "sum_k F_k theta_k / sum_k F_k, F_k the diagonal Fisher of task k on its --data (argmax labels)",
         [ParameterSpec.Int("samples", 256, "inputs of each task's --data used to estimate its Fisher (the first ones)", min: 1)],
-        s => new Fisher(s.Int("samples")));
+        s => new Fisher(s.Int("samples"))) { NeedsData = true };
 
     private Dictionary<string, Tensor>[]? _fisher;
     private double _seconds;

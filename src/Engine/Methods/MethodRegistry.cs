@@ -22,6 +22,7 @@ public static class MethodRegistry
         Consensus.Spec,
         RegMean.Spec,
         Fisher.Spec,
+        AdaMerging.Spec,
         Cat.Spec,
     ];
 

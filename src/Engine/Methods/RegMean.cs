@@ -26,7 +26,7 @@ public sealed class RegMean : MergeMethod
             ParameterSpec.Int("samples", 256, "inputs per task (the first of each --data file)", min: 1),
             ParameterSpec.Int("batch_size", FeatureCollector.DefaultBatchSize, "samples per ONNX Runtime run when collecting features", min: 1),
         ],
-        s => new RegMean(s.Float("alpha"), s.Int("samples"), (int)Math.Min(s.Int("batch_size"), int.MaxValue), s.TaskCount));
+        s => new RegMean(s.Float("alpha"), s.Int("samples"), (int)Math.Min(s.Int("batch_size"), int.MaxValue), s.TaskCount)) { NeedsData = true };
 
     private readonly double _alpha;
     private readonly long _samples;
