@@ -63,6 +63,21 @@ public static unsafe partial class Bf16Merge
         for (int k = 0; k < keptCounts.Length; k++) keptCounts[k] += kept[k];
     }
 
+    /// <summary>
+    /// Asks for the cache line <see cref="PrefetchElements"/> bf16 values ahead. The kernel reads K + 1
+    /// streams at once, more than the hardware prefetchers follow well; without this it waits on memory
+    /// (measured in thread CPU time over 16M elements, K = 8, one thread: 23-25 ms without, 19 ms with 256 to
+    /// 1024 elements ahead, 22 ms at 2048). A prefetch never faults, so reading past the tile is harmless.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void PrefetchAhead(ushort* p)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + PrefetchElements);
+    }
+
+    /// <summary>Prefetch distance of the fused bf16 kernels, in elements (1 KiB of each stream).</summary>
+    internal const int PrefetchElements = 512;
+
     /// <summary>Loop-invariant arguments of the fused bf16 TIES kernel.</summary>
     internal readonly struct TiesState(ushort** p, int taskCount, float* thresholds, float* countAt, float* weights,
         float zeroSign, TiesMergeMode mode, float lambda, float* vectors, long* kept)
@@ -136,6 +151,7 @@ file static unsafe class BfTies512
             Vector512<float> s = zero, pos = zero, neg = zero, wpos = zero, wneg = zero;
             for (int k = 0; k < taskCount; k++)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector512.Abs(tau);
                 var wk = Vector512.Create(w[k]);
@@ -180,6 +196,7 @@ file static unsafe class BfTies512
             float* vk = vec;
             for (int k = 0; k < taskCount; k++, vk += 16)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector512.Abs(tau);
                 var v = Vector512.Create(w[k]) * Vector512.ConditionalSelect(Vector512.GreaterThanOrEqual(abs, Vector512.Create(thr[k])), tau, zero);
@@ -235,6 +252,7 @@ file static unsafe class BfTies256
             Vector256<float> s = zero, pos = zero, neg = zero, wpos = zero, wneg = zero;
             for (int k = 0; k < taskCount; k++)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector256.Abs(tau);
                 var wk = Vector256.Create(w[k]);
@@ -279,6 +297,7 @@ file static unsafe class BfTies256
             float* vk = vec;
             for (int k = 0; k < taskCount; k++, vk += 8)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector256.Abs(tau);
                 var v = Vector256.Create(w[k]) * Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(abs, Vector256.Create(thr[k])), tau, zero);
@@ -334,6 +353,7 @@ file static unsafe class BfTies128
             Vector128<float> s = zero, pos = zero, neg = zero, wpos = zero, wneg = zero;
             for (int k = 0; k < taskCount; k++)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector128.Abs(tau);
                 var wk = Vector128.Create(w[k]);
@@ -378,6 +398,7 @@ file static unsafe class BfTies128
             float* vk = vec;
             for (int k = 0; k < taskCount; k++, vk += 4)
             {
+                Bf16Merge.PrefetchAhead(p[k] + i);
                 var tau = Widen(p[k] + i) - a0;
                 var abs = Vector128.Abs(tau);
                 var v = Vector128.Create(w[k]) * Vector128.ConditionalSelect(Vector128.GreaterThanOrEqual(abs, Vector128.Create(thr[k])), tau, zero);
