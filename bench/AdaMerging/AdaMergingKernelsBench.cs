@@ -97,5 +97,5 @@ public unsafe class AdaMergingKernelsBench
     public double Reduction() => GradientReduction.Reduce(_tv, _grad)[0];
 
     [Benchmark]
-    public void Accumulate() => GradientReduction.Accumulate(_tv, _grad, _sum, first: false);
+    public void Accumulate() => GradientReduction.Accumulate(_tv, _grad, _sum, first: false, GradientReduction.Workers(_tv));
 }

@@ -14,8 +14,11 @@ namespace Amalgam.Bench.AdaMerging;
 /// measurement (no BenchmarkDotNet):
 ///
 ///   dotnet run -c Release --project bench -- adamerging-step --base B.onnx --model T1.onnx ... --data D1.npy ...
-///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N]
-/// The first step is reported apart (ORT's first run allocates its arenas).
+///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N] [--alternate]
+/// The first step is reported apart (ORT's first run allocates its arenas). --alternate builds the
+/// trainer for --threads workers and then alternates steps on 1 worker and on --threads workers,
+/// reporting the median step time of each and their ratio: on a shared machine both see the same
+/// load, so the ratio means more than two separate runs' times.
 /// </summary>
 internal static class AdaMergingStepDriver
 {
@@ -31,11 +34,13 @@ internal static class AdaMergingStepDriver
         if (Arg(args, "--threads") is { } t) Parallelism.MaxThreads = int.Parse(t, CultureInfo.InvariantCulture);
         var options = new AdaMergingOptions(granularity, 0.3f, new AdamSettings(1e-3f), steps, batch, perStep, Shuffle: true, TiesPreprocess: false, 0.2, 0);
 
+        bool alternate = args.Contains("--alternate");
         var clock = Stopwatch.StartNew();
         using var problem = MergeProblem.Open(@base, models, Arg(args, "--private"));
         using var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"adamerging-step: K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {batch} x {perStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
+        if (alternate) return Alternate(trainer, steps);
         PhaseTimes? afterFirst = null;
         double firstWall = 0, wall = 0;
         for (int s = 0; s < steps; s++)
@@ -56,6 +61,31 @@ internal static class AdaMergingStepDriver
         }
         Print($"steps 2..{steps} (mean)", times.Merge - afterFirst.Merge, times.Runtime - afterFirst.Runtime,
             times.Reduction - afterFirst.Reduction, times.Optimizer - afterFirst.Optimizer, wall, measured);
+        return 0;
+    }
+
+    private static int Alternate(AdaMergingTrainer trainer, int steps)
+    {
+        int many = Parallelism.MaxThreads;
+        var times = new Dictionary<int, List<double>> { [1] = [], [many] = [] };
+        trainer.Step(); // first run allocations
+        for (int s = 1; s < steps; s++)
+        {
+            int threads = s % 2 == 1 ? 1 : many;
+            Parallelism.MaxThreads = threads;
+            var step = Stopwatch.StartNew();
+            trainer.Step();
+            times[threads].Add(step.Elapsed.TotalSeconds * 1e3);
+        }
+        Parallelism.MaxThreads = many;
+        static double Median(List<double> x)
+        {
+            var o = x.Order().ToArray();
+            return o.Length == 0 ? double.NaN : o.Length % 2 == 1 ? o[o.Length / 2] : (o[o.Length / 2 - 1] + o[o.Length / 2]) / 2;
+        }
+        double one = Median(times[1]), n = Median(times[many]);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  alternating steps: 1 worker {one:F1} ms (median of {times[1].Count}), {many} workers {n:F1} ms (median of {times[many].Count}); speed-up {one / n:F2}x"));
         return 0;
     }
 

@@ -4,6 +4,7 @@ using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.Problem;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
 using AdamKernel = Amalgam.Kernels.Optim.Adam;
 
@@ -18,33 +19,39 @@ namespace Amalgam.Engine.AdaMerging;
 /// in, loss = mean batch entropy) and the gradient in theta is summed over runs; (3)
 /// <see cref="GradientReduction"/> turns it into dL/dlambda (masked where the clamp is flat);
 /// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches.
-/// ONNX Runtime runs with one intra-op thread (bit-identical results at any --threads; the merge and
-/// reduction kernels use the worker threads).
+/// ONNX Runtime runs with one intra-op thread; the (task, batch) runs of a step instead run on up to
+/// --threads workers at once (<see cref="OrderedRuns"/>), each with its own <see cref="GradientLane"/>
+/// (a session per task and its own gradient buffers), and each run's gradient is added into the sum
+/// in (task, batch) order, so the sum, the loss and every coefficient are bit-identical to the
+/// sequential loop at any --threads. Extra memory per worker beyond the first: one f32 gradient copy
+/// of the shared tensors, K sessions (graph, the task's private head, one batch of inputs) and the
+/// working set of one forward + backward while it runs.
 /// </summary>
 public sealed class AdaMergingTrainer : IDisposable
 {
     private readonly TaskVectors _tv;
     private readonly List<IDisposable> _owned = [];
-    private readonly Tensor[] _theta, _grads, _sums;
-    private readonly GradientSession[] _sessions;
+    private readonly Tensor[] _theta, _sums;
+    private readonly GradientLane[] _lanes;
     private readonly SampleData[] _data;
     private readonly BatchSampler[] _samplers;
     private readonly AdaMergingOptions _o;
     private readonly int[] _indices;
+    private readonly double[] _runLosses;
 
-    private AdaMergingTrainer(TaskVectors tv, AdaMergingOptions o, CoefficientLayout layout, Tensor[] theta, Tensor[] grads, Tensor[] sums,
-        GradientSession[] sessions, SampleData[] data, BatchSampler[] samplers)
+    private AdaMergingTrainer(TaskVectors tv, AdaMergingOptions o, CoefficientLayout layout, Tensor[] theta, Tensor[] sums,
+        GradientLane[] lanes, SampleData[] data, BatchSampler[] samplers)
     {
         _tv = tv;
         _o = o;
         Layout = layout;
         _theta = theta;
-        _grads = grads;
         _sums = sums;
-        _sessions = sessions;
+        _lanes = lanes;
         _data = data;
         _samplers = samplers;
-        _indices = new int[o.BatchSize];
+        _runLosses = new double[samplers.Length * o.BatchesPerStep];
+        _indices = new int[_runLosses.Length * o.BatchSize];
         Raw = Enumerable.Repeat(o.Init, layout.Count).ToArray();
         FirstMoment = new float[layout.Count];
         SecondMoment = new float[layout.Count];
@@ -71,6 +78,8 @@ public sealed class AdaMergingTrainer : IDisposable
     /// <summary>
     /// Loads the task vectors, builds each task's gradient session and reads each task's data. Needs
     /// ONNX models with f32 shared tensors, one data file per task, at least batch_size samples each.
+    /// Builds min(<see cref="Parallelism.MaxThreads"/>, K * batches_per_step) lanes of sessions: a
+    /// step later runs on at most that many workers (fewer if MaxThreads is lowered).
     /// </summary>
     public static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed)
     {
@@ -84,19 +93,17 @@ public sealed class AdaMergingTrainer : IDisposable
             var tv = Own(owned, TaskVectors.Load(problem, options.TiesPreprocess ? options.TiesK : null));
             var names = tv.Names;
             var theta = names.Select((n, i) => Own(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
-            var grads = names.Select((n, i) => Own(owned, Tensor.Allocate(GradientGraph.GradientName(n), DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
             var sums = names.Select((n, i) => Own(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
-            var thetaByName = names.Select((n, i) => (n, theta[i])).ToDictionary(p => p.n, p => p.Item2, StringComparer.Ordinal);
-            var gradByName = names.Select((n, i) => (n, grads[i])).ToDictionary(p => p.n, p => p.Item2, StringComparer.Ordinal);
-            var sessions = new GradientSession[problem.K];
+            var models = new OnnxModel[problem.K];
+            var requests = new GradientRequest[problem.K];
             var samples = new SampleData[problem.K];
             var samplers = new BatchSampler[problem.K];
-            // One intra-op thread: bit-identical at any --threads. No arena: the K sessions run in turn, so
-            // peak memory is one session's working set, not K of them.
+            // One intra-op thread: bit-identical at any --threads. No arena: a lane's K sessions run in turn,
+            // so peak memory is one session's working set per worker, not K of them.
             var sessionOptions = new SessionOptions { IntraOpThreads = 1, CpuMemoryArena = false };
             for (int k = 0; k < problem.K; k++)
             {
-                var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
+                var model = models[k] = ((OnnxCheckpoint)problem.Tasks[k]).Model;
                 samples[k] = Own(owned, SampleData.Load(model, data[k]));
                 if (samples[k].Count < options.BatchSize)
                     throw new BadInputException($"{data[k]}: {samples[k].Count} samples, fewer than batch_size={options.BatchSize}");
@@ -107,11 +114,12 @@ public sealed class AdaMergingTrainer : IDisposable
                         throw new BadInputException($"{problem.Tasks[k].Path}: input '{input.Name}' has a fixed batch size of {input.Dims[0]}; set batch_size={input.Dims[0]}");
                     shapes[input.Name] = [options.BatchSize, .. samples[k].Inputs[input.Name].Shape[1..]];
                 }
-                var request = new GradientRequest(names, shapes, GradientLoss.Entropy);
-                sessions[k] = Own(owned, GradientSession.Create(model, request, sessionOptions, thetaByName, gradients: gradByName));
+                requests[k] = new GradientRequest(names, shapes, GradientLoss.Entropy);
                 samplers[k] = new BatchSampler(checked((int)samples[k].Count), options.BatchSize, options.Shuffle, seed, k);
             }
-            var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, grads, sums, sessions, samples, samplers);
+            var lanes = new GradientLane[Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep)];
+            for (int w = 0; w < lanes.Length; w++) lanes[w] = Own(owned, GradientLane.Create(models, requests, sessionOptions, names, theta));
+            var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers);
             trainer._owned.AddRange(owned);
             return trainer;
         }
@@ -139,23 +147,33 @@ public sealed class AdaMergingTrainer : IDisposable
         MergeKernel.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
         long t1 = Stopwatch.GetTimestamp();
         Times.Merge += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
-        double loss = 0;
-        bool first = true;
-        for (int k = 0; k < _sessions.Length; k++)
-            for (int b = 0; b < _o.BatchesPerStep; b++)
+        // Run r = task r / B, batch r % B (B = batches_per_step). The samplers cache a permutation, so
+        // every run's sample indices are drawn here, on this thread, before the runs start.
+        int perStep = _o.BatchesPerStep, size = _o.BatchSize, runs = _runLosses.Length;
+        for (int r = 0; r < runs; r++) _samplers[r / perStep].Batch(step * perStep + r % perStep, _indices.AsSpan(r * size, size));
+        int workers = Math.Min(Parallelism.MaxThreads, _lanes.Length);
+        // With one worker the (elementwise, so thread-count-free) accumulation may use the kernel workers;
+        // with several, the other workers are busy in ONNX Runtime, so it stays on the committing thread.
+        int accumulateThreads = workers == 1 ? GradientReduction.Workers(_tv) : 1;
+        double accumulateSeconds = 0;
+        OrderedRuns.Run(runs, workers,
+            (w, r) =>
             {
-                long a = Stopwatch.GetTimestamp();
-                _samplers[k].Batch(step * _o.BatchesPerStep + b, _indices);
-                FillBatch(_data[k], _sessions[k], _indices);
-                loss += _sessions[k].Step();
+                var session = _lanes[w].Sessions[r / perStep];
+                FillBatch(_data[r / perStep], session, _indices.AsSpan(r * size, size));
+                _runLosses[r] = session.Step();
+            },
+            (w, r) =>
+            {
                 long c = Stopwatch.GetTimestamp();
-                GradientReduction.Accumulate(_tv, _grads, _sums, first);
-                first = false;
-                long d = Stopwatch.GetTimestamp();
-                Times.Runtime += Stopwatch.GetElapsedTime(a, c).TotalSeconds;
-                Times.Reduction += Stopwatch.GetElapsedTime(c, d).TotalSeconds;
-            }
+                GradientReduction.Accumulate(_tv, _lanes[w].Gradients, _sums, first: r == 0, accumulateThreads);
+                accumulateSeconds += Stopwatch.GetElapsedTime(c).TotalSeconds; // commits never overlap
+            });
+        double loss = 0;
+        for (int r = 0; r < runs; r++) loss += _runLosses[r];
         long r0 = Stopwatch.GetTimestamp();
+        Times.Runtime += Stopwatch.GetElapsedTime(t1, r0).TotalSeconds - accumulateSeconds;
+        Times.Reduction += accumulateSeconds;
         double[] perTensor = GradientReduction.Reduce(_tv, _sums);
         gradient.Clear();
         int K = Layout.TaskCount;
@@ -216,6 +234,7 @@ public sealed class PhaseTimes
 {
     public long Steps { get; internal set; }
     public double Merge { get; internal set; }
+    /// <summary>Wall time of the step's ONNX Runtime runs (with the batch copies), less the accumulation.</summary>
     public double Runtime { get; internal set; }
     public double Reduction { get; internal set; }
     public double Optimizer { get; internal set; }

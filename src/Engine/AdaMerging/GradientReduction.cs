@@ -13,8 +13,8 @@ namespace Amalgam.Engine.AdaMerging;
 /// </summary>
 internal static unsafe class GradientReduction
 {
-    /// <summary>sum = grad (<paramref name="first"/>) or sum + grad, over every slice.</summary>
-    public static void Accumulate(TaskVectors tv, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> sums, bool first)
+    /// <summary>sum = grad (<paramref name="first"/>) or sum + grad, over every slice, on up to <paramref name="threads"/> workers (elementwise: the same bits at any count).</summary>
+    public static void Accumulate(TaskVectors tv, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> sums, bool first, int threads)
     {
         var slices = tv.Slices;
         ParallelChunks.For(new ChunkPlan(slices.Length, 1), chunk =>
@@ -24,7 +24,7 @@ internal static unsafe class GradientReduction
             float* sum = (float*)sums[s.Tensor].Pointer + s.Start;
             if (first) Buffer.MemoryCopy(g, sum, (long)s.Length * 4, (long)s.Length * 4);
             else AddInPlace(sum, g, s.Length);
-        }, Workers(tv));
+        }, threads);
     }
 
     private static void AddInPlace(float* sum, float* g, int n)

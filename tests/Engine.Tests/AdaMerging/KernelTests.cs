@@ -88,8 +88,8 @@ public sealed class KernelTests
                 foreach (ref float x in g.Write<float>()) x = (float)(rng.NextDouble() - 0.5);
             double[] Run()
             {
-                GradientReduction.Accumulate(tv, grads, sums, first: true);
-                GradientReduction.Accumulate(tv, grads, sums, first: false); // sums = 2 g exactly
+                GradientReduction.Accumulate(tv, grads, sums, first: true, GradientReduction.Workers(tv));
+                GradientReduction.Accumulate(tv, grads, sums, first: false, GradientReduction.Workers(tv)); // sums = 2 g exactly
                 return GradientReduction.Reduce(tv, sums);
             }
             var one = WithThreads(1, Run);
