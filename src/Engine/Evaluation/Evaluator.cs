@@ -39,7 +39,7 @@ public static class Evaluator
         using var samples = SampleData.Load(onnx, data);
         long staticClasses = GradRunner.OutputClasses(onnx);
         using var y = SampleData.LoadLabels(labels, samples.Count, staticClasses);
-        int batch = FixedBatch(onnx, data, samples.Count) ?? batchSize;
+        int batch = ModelInput.FixedBatch(onnx, data, samples.Count) ?? batchSize;
 
         var scores = Score(model, onnx, samples, batch, Parallelism.Resolve(threads));
         int classes = scores.Classes;
@@ -144,17 +144,5 @@ public static class Evaluator
         var t = Tensor.Allocate(source.Name, source.DType, shape, zero: false);
         source.Read<byte>(start * rowBytes, checked((int)(count * rowBytes))).CopyTo(t.Write<byte>());
         return t;
-    }
-
-    /// <summary>A model exported with a fixed batch axis runs only at that size: it replaces the batch size, and the samples must fill whole batches.</summary>
-    private static int? FixedBatch(OnnxModel model, string dataPath, long samples)
-    {
-        var fixedDims = ModelInput.Of(model).Select(i => i.Dims[0]).Where(d => d > 0).Distinct().ToList();
-        if (fixedDims.Count == 0) return null;
-        if (fixedDims.Count > 1) throw new BadInputException($"{model.DisplayName}: the inputs fix different batch sizes ({string.Join(", ", fixedDims)})");
-        long b = fixedDims[0];
-        if (samples % b != 0)
-            throw new BadInputException($"{dataPath}: {samples} samples, but {model.DisplayName} has a fixed batch size of {b}; give a multiple of {b}");
-        return checked((int)b);
     }
 }

@@ -17,6 +17,10 @@ public sealed class FeatureGraph
     /// <summary>The shared weights that have at least one linear op, in graph order.</summary>
     public IReadOnlyList<string> LinearWeights => Linears.Select(l => l.Weight).Distinct().ToList();
 
+    /// <summary>The feature graph of a merge problem's base model over its shared parameters (ONNX problems only).</summary>
+    public static FeatureGraph Of(Problem.MergeProblem problem) =>
+        Find(((Checkpoints.OnnxCheckpoint)problem.Base).Model, problem.Shared.Select(t => t.Name).ToHashSet(StringComparer.Ordinal));
+
     public static FeatureGraph Find(OnnxModel model, IReadOnlySet<string> shared)
     {
         var graph = model.Graph;

@@ -64,8 +64,7 @@ public sealed class Cat : MergeMethod
     {
         var clock = Stopwatch.StartNew();
         var problem = context.Problem;
-        var shared = problem.Shared.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var graph = FeatureGraph.Find(((OnnxCheckpoint)problem.Base).Model, shared);
+        var graph = FeatureGraph.Of(problem);
         for (int k = 0; k < problem.K; k++)
         {
             // Checked even when degrading, so bad data is reported the same way.

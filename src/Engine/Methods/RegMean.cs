@@ -48,8 +48,7 @@ public sealed class RegMean : MergeMethod
     {
         var clock = Stopwatch.StartNew();
         var problem = context.Problem;
-        var shared = problem.Shared.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var graph = FeatureGraph.Find(((OnnxCheckpoint)problem.Base).Model, shared);
+        var graph = FeatureGraph.Of(problem);
         var ops = new List<LinearOp>();
         foreach (var group in graph.Linears.GroupBy(l => l.Weight))
         {

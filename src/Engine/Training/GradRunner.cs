@@ -34,7 +34,7 @@ public static class GradRunner
         var parameters = SelectParameters(model, request.Params);
         using var data = SampleData.Load(model, request.Data);
         using var labels = request.Labels is null ? null : SampleData.LoadLabels(request.Labels, data.Count, OutputClasses(model));
-        int batchSize = FixedBatch(model, request.Data, data.Count) ?? request.BatchSize;
+        int batchSize = ModelInput.FixedBatch(model, request.Data, data.Count) ?? request.BatchSize;
         using var result = MeanGradient.Compute(model, data.Inputs, labels, request.Loss, parameters, batchSize, request.Threads, request.Progress);
         var metadata = new Dictionary<string, string>
         {
@@ -68,21 +68,6 @@ public static class GradRunner
         if (dtypes.Count > 1)
             throw new BadInputException($"--params: the chosen initializers mix f32 and f64; choose one float type");
         return chosen;
-    }
-
-    /// <summary>
-    /// A model exported with a fixed batch axis (torch.onnx.export without dynamic_axes) runs only at
-    /// that batch size: it replaces --batch-size, and the samples must fill whole batches.
-    /// </summary>
-    private static int? FixedBatch(OnnxModel model, string dataPath, long samples)
-    {
-        var fixedDims = ModelInput.Of(model).Select(i => i.Dims[0]).Where(d => d > 0).Distinct().ToList();
-        if (fixedDims.Count == 0) return null;
-        if (fixedDims.Count > 1) throw new BadInputException($"{model.DisplayName}: the inputs fix different batch sizes ({string.Join(", ", fixedDims)})");
-        long b = fixedDims[0];
-        if (samples % b != 0)
-            throw new BadInputException($"{dataPath}: {samples} samples, but {model.DisplayName} has a fixed batch size of {b}; give a multiple of {b}");
-        return checked((int)b);
     }
 
     /// <summary>The last dim of the model's only output when fixed, else 0 (unknown).</summary>

@@ -14,6 +14,22 @@ public sealed record ModelInput(string Name, DType DType, long[] Dims)
     public string FormatDims() =>
         "[" + string.Join(", ", Dims.Select((d, i) => d >= 0 ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : i == 0 ? "N" : "?")) + "]";
 
+    /// <summary>
+    /// A model exported with a fixed batch axis (torch.onnx.export without dynamic_axes) runs only at
+    /// that batch size: it replaces the requested batch size, and the samples must fill whole batches.
+    /// Null when the batch axis is symbolic.
+    /// </summary>
+    public static int? FixedBatch(OnnxModel model, string dataPath, long samples)
+    {
+        var fixedDims = Of(model).Select(i => i.Dims[0]).Where(d => d > 0).Distinct().ToList();
+        if (fixedDims.Count == 0) return null;
+        if (fixedDims.Count > 1) throw new BadInputException($"{model.DisplayName}: the inputs fix different batch sizes ({string.Join(", ", fixedDims)})");
+        long b = fixedDims[0];
+        if (samples % b != 0)
+            throw new BadInputException($"{dataPath}: {samples} samples, but {model.DisplayName} has a fixed batch size of {b}; give a multiple of {b}");
+        return checked((int)b);
+    }
+
     /// <summary>The model's data inputs in graph order; BadInputException for non-tensor or unsupported types.</summary>
     public static IReadOnlyList<ModelInput> Of(OnnxModel model)
     {
