@@ -12,5 +12,6 @@ internal static class AmalgamCli
             InspectCommand.Create(),
             MergeCommand.Create(),
             GradCommand.Create(),
+            DemoCommand.Create(),
         };
 }
