@@ -59,7 +59,7 @@ public static class DemoPlan
     /// offering a "task..." and a "layer..." value ("granularity" assumed when none is declared, so a
     /// mismatch shows as a failed row naming the parameter rather than a silently wrong run).
     /// </summary>
-    private static IEnumerable<PlannedRow> AdaMergingRows(MethodSpec spec, int? steps)
+    internal static IEnumerable<PlannedRow> AdaMergingRows(MethodSpec spec, int? steps)
     {
         var choice = spec.Parameters.FirstOrDefault(p => p.Kind == ParameterKind.Choice
             && p.Choices.Any(c => c.StartsWith("task", StringComparison.Ordinal))
