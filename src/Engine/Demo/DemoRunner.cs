@@ -22,13 +22,16 @@ public static class DemoRunner
 {
     public const string ResultsJsonFile = "results.json", ResultsMarkdownFile = "results.md", ReportHtmlFile = "report.html";
 
-    public static DemoResults Run(DemoOptions options)
+    public static DemoResults Run(DemoOptions options) => Run(options, ZooBuilder.BuildOrLoad, plan: null);
+
+    /// <summary>The demo with another zoo source and, optionally, another plan (tests).</summary>
+    internal static DemoResults Run(DemoOptions options, Func<ZooOptions, BuiltZoo> buildZoo, IReadOnlyList<PlannedRow>? plan)
     {
         ArgumentNullException.ThrowIfNull(options);
         var total = Stopwatch.StartNew();
         string started = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         Validate(options);
-        var plan = DemoPlan.Rows(options.Methods, options.EffectiveSteps);
+        plan ??= DemoPlan.Rows(options.Methods, options.EffectiveSteps);
         var progress = options.Progress ?? SilentProgress.Instance;
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
@@ -42,7 +45,7 @@ public static class DemoRunner
             Budget = options.EffectiveBudget,
             Threads = options.Threads,
         };
-        BuiltZoo zoo = progress.BuildZoo(p => ZooBuilder.BuildOrLoad(zooOptions with { Progress = p }));
+        BuiltZoo zoo = progress.BuildZoo(p => buildZoo(zooOptions with { Progress = p }));
         double zooSeconds = clock.Elapsed.TotalSeconds;
         progress.Message(string.Create(CultureInfo.InvariantCulture, $"zoo: {zoo.Tasks.Count} tasks, {zoo.ParameterCount:N0} parameters per model, ready in {zooSeconds:F1} s ({zoo.Folder})"));
 
