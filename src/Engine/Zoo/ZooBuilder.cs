@@ -1,7 +1,183 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Amalgam.Engine.Data;
+using Amalgam.Engine.Data.Npy;
+using Amalgam.Engine.Data.Tasks;
+using Amalgam.Engine.Training;
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
+
 namespace Amalgam.Engine.Zoo;
 
-/// <summary>Builds the zoo (or loads it from the cache). Placeholder until the zoo lands (issue 8).</summary>
+/// <summary>
+/// Builds the TinyTasks-8 zoo (or loads it from the cache), mirroring the CLIP setting of Task
+/// Arithmetic / TIES / AdaMerging: (1) a ViT tower (<see cref="VitTowerGraph"/>) pretrained
+/// self-supervised on rotation prediction over MNIST + Fashion-MNIST training images, its rotation
+/// head then dropped; (2) per task a linear probe on the frozen pretrained features of the task's
+/// training split (<see cref="LinearProbe"/>): the "zero-shot" head, 10 outputs for every task;
+/// (3) per task the tower fine-tuned with cross-entropy on the task's training split, its head frozen.
+/// </summary>
 public static class ZooBuilder
 {
-    public static Zoo BuildOrLoad(ZooOptions options) => throw new NotImplementedException("the zoo is being built (issue 8)");
+    private static int _builds;
+
+    /// <summary>How many zoos this process has built (not loaded); lets tests see the cache at work.</summary>
+    public static int BuildCount => Volatile.Read(ref _builds);
+
+    public static Zoo BuildOrLoad(ZooOptions options)
+    {
+        var tasks = ResolveTasks(options);
+        var config = VitConfig.Preset(options.Size);
+        var budget = ZooBudget.For(options.Size, options.Budget);
+        if (options.Threads < 0) throw new BadInputException($"zoo threads {options.Threads}: must be >= 0");
+        if (options.TestSamples is < 1) throw new BadInputException($"zoo test samples {options.TestSamples}: must be at least 1");
+        string folder = ZooCache.Folder(options, tasks.Select(t => t.Name).ToList());
+        if (!ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+            string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+            try
+            {
+                Build(temp, options, tasks, config, budget);
+                Interlocked.Increment(ref _builds);
+                try
+                {
+                    Directory.Move(temp, folder);
+                }
+                catch (IOException) when (ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+                {
+                    // Another process finished the same zoo first; its files are the same.
+                }
+            }
+            finally
+            {
+                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            }
+        }
+        return Describe(folder, options, tasks, config);
+    }
+
+    private static Zoo Describe(string folder, ZooOptions options, IReadOnlyList<TinyTask> tasks, VitConfig config)
+    {
+        var zooTasks = tasks.Select(t => new ZooTask(t.Name, ZooCache.PretrainedFile(folder, t.Name), ZooCache.FineTunedFile(folder, t.Name),
+            ZooCache.TestInputsFile(folder, t.Name), ZooCache.TestLabelsFile(folder, t.Name), t.ClassCount)).ToList();
+        return new Zoo(folder, ZooCache.BaseFile(folder), zooTasks, @"^head\.", ParameterCount(config), options);
+    }
+
+    /// <summary>Parameters of one task model (tower + 10-way head) of this size.</summary>
+    public static long ParameterCount(VitConfig config)
+    {
+        var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+        return model.ListInitializers().Where(i => i.DType == DType.F32).Sum(i => Shapes.ElementCount(i.Shape));
+    }
+
+    private static IReadOnlyList<TinyTask> ResolveTasks(ZooOptions o)
+    {
+        var names = o.Tasks ?? TinyTasks.Names.ToList();
+        if (names.Count == 0) throw new BadInputException("zoo tasks: give at least one task");
+        var dup = names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1);
+        if (dup is not null) throw new BadInputException($"zoo tasks: '{dup.Key}' is listed twice");
+        return names.Select(TinyTasks.Get).ToList();
+    }
+
+    private static void Build(string folder, ZooOptions o, IReadOnlyList<TinyTask> tasks, VitConfig config, ZooBudget budget)
+    {
+        var clock = Stopwatch.StartNew();
+        foreach (string sub in new[] { "pretrained", "finetuned", "data" }) Directory.CreateDirectory(Path.Combine(folder, sub));
+        void Report(string stage, long done, long total, double? loss) => o.Progress?.Report(new ZooProgress(stage, done, total, loss, clock.Elapsed));
+        using var data = new ZooData();
+
+        // 1. Pretraining: rotation prediction with its own 4-way head, dropped afterwards.
+        var pretrain = VitTowerGraph.Create(config, SeededRandom.Derive(o.Seed, "init"), "rotation_head", 4);
+        var towerNames = pretrain.ListInitializers().Select(i => i.Name).Where(n => !n.StartsWith("rotation_head.", StringComparison.Ordinal)).ToList();
+        var rotations = data.Rotations(budget.PretrainSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "rotations"));
+        var pretrainResult = Train(pretrain, null, rotations, budget, budget.PretrainLearningRate, SeededRandom.Derive(o.Seed, "pretrain"), o,
+            p => Report("pretrain", p.Step, p.TotalSteps, p.Loss));
+        var tower = towerNames.ToDictionary(n => n, pretrain.ReadInitializer, StringComparer.Ordinal);
+        var manifestTasks = new List<object>();
+        try
+        {
+            var features = VitTowerGraph.Create(config, 0, headName: null);
+            foreach (var (name, t) in tower) features.ReplaceInitializer(name, t);
+            using var extractor = new FeatureExtractor(features, VitTowerGraph.FeaturesName, o.Threads);
+            string? baseWritten = null;
+            foreach (var task in tasks)
+            {
+                // 2. The linear probe on frozen pretrained features: the task's "zero-shot" head.
+                var train = data.Task(task, Split.Train);
+                var probeSet = data.Subset(train, Math.Min(train.Count, budget.ProbeSamples), SeededRandom.Derive(o.Seed, "probe " + task.Name));
+                Report($"probe {task.Name}", 0, budget.ProbeIterations, null);
+                var f = extractor.Run(probeSet.Images, config.EmbedDim);
+                var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
+                    budget.ProbeIterations, (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {task.Name}", it, budget.ProbeIterations, loss); });
+                var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+                foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
+                using (var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false))
+                using (var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false))
+                {
+                    w.CopyTo(hw.Write<float>());
+                    b.CopyTo(hb.Write<float>());
+                    model.ReplaceInitializer("head.weight", hw);
+                    model.ReplaceInitializer("head.bias", hb);
+                }
+                model.Save(ZooCache.PretrainedFile(folder, task.Name), OnnxSaveOptions.Inline);
+                if (baseWritten is null)
+                {
+                    model.Save(ZooCache.BaseFile(folder), OnnxSaveOptions.Inline);
+                    baseWritten = task.Name;
+                }
+
+                // 3. Fine-tuning the tower with the head frozen.
+                var fineTuneSet = data.Subset(train, budget.FineTuneSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "finetune " + task.Name));
+                var result = Train(model, towerNames, fineTuneSet, budget, budget.FineTuneLearningRate, SeededRandom.Derive(o.Seed, "shuffle " + task.Name), o,
+                    p => Report($"finetune {task.Name}", p.Step, p.TotalSteps, p.Loss));
+                model.Save(ZooCache.FineTunedFile(folder, task.Name), OnnxSaveOptions.Inline);
+
+                WriteTestSplit(folder, data, task, o);
+                manifestTasks.Add(new
+                {
+                    name = task.Name, classes = task.ClassCount, probe_samples = probeSet.Count, probe_train_accuracy = probeAccuracy,
+                    finetune_steps = result.Steps, finetune_final_loss = result.EpochLosses[^1],
+                });
+            }
+            var manifest = new
+            {
+                format = ZooCache.FormatVersion, size = o.Size, seed = o.Seed, budget = o.Budget, test_samples = o.TestSamples,
+                config, parameters = ParameterCount(config), head_classes = VitConfig.HeadClasses, private_regex = @"^head\.",
+                base_head = baseWritten, budgets = budget, pretrain_steps = pretrainResult.Steps, pretrain_final_loss = pretrainResult.EpochLosses[^1],
+                tasks = manifestTasks,
+            };
+            File.WriteAllText(Path.Combine(folder, ZooCache.ManifestName), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        finally
+        {
+            foreach (var t in tower.Values) t.Dispose();
+        }
+    }
+
+    private static TrainResult Train(OnnxModel model, IReadOnlyList<string>? parameters, Dataset set, ZooBudget budget, float lr, ulong seed,
+        ZooOptions o, Action<TrainProgress> progress) =>
+        Trainer.Train(new TrainRequest
+        {
+            Model = model, Inputs = set.Images, Labels = set.Labels, Parameters = parameters, Epochs = 1,
+            BatchSize = budget.BatchSize, MicroBatchSize = budget.MicroBatchSize, Threads = o.Threads, Seed = seed,
+            LearningRate = lr, EvaluateTrainingSet = false, Progress = new Progress(progress),
+        });
+
+    /// <summary>The task's test split (or a seeded subset of <see cref="ZooOptions.TestSamples"/>) as images f32 [N, 1, 28, 28] and labels i64 [N].</summary>
+    private static void WriteTestSplit(string folder, ZooData data, TinyTask task, ZooOptions o)
+    {
+        var test = data.Task(task, Split.Test);
+        if (o.TestSamples is { } limit && limit < test.Count) test = data.Subset(test, limit, SeededRandom.Derive(o.Seed, "test " + task.Name));
+        using var images = Tensor.Allocate("images", DType.F32, [test.Count, 1, test.Height, test.Width], zero: false);
+        test.Images.Read<float>().CopyTo(images.Write<float>());
+        NpyFile.Write(ZooCache.TestInputsFile(folder, task.Name), images);
+        NpyFile.Write(ZooCache.TestLabelsFile(folder, task.Name), test.Labels);
+    }
+
+    /// <summary>Synchronous IProgress (System.Progress posts to the thread pool, out of order).</summary>
+    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
 }

@@ -25,6 +25,12 @@ public sealed record ZooOptions
     /// <summary>Worker threads for training (0 = all cores).</summary>
     public int Threads { get; init; }
 
+    /// <summary>
+    /// Test images written per task (a seeded subset of the task's test split, or all of it when the
+    /// split is smaller); null = the whole split. Bounds the demo's evaluation and data-dependent merges.
+    /// </summary>
+    public int? TestSamples { get; init; } = 2000;
+
     public IProgress<ZooProgress>? Progress { get; init; }
 }
 

@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Amalgam.Engine.Data;
+
+namespace Amalgam.Engine.Zoo;
+
+/// <summary>
+/// Where a zoo lives: <c>&lt;cache&gt;/&lt;size&gt;-&lt;key&gt;</c>, the key a hash of every option
+/// that changes the files (size, tasks, seed, budget, test-set size) and <see cref="FormatVersion"/>
+/// (bump it whenever the builder's output changes). A zoo is built in a temporary sibling folder and
+/// renamed into place, so a folder that exists is complete.
+/// </summary>
+internal static class ZooCache
+{
+    public const int FormatVersion = 1;
+    public const string ManifestName = "zoo.json";
+
+    public static string Root(ZooOptions o) => o.CacheDir ?? Path.Combine(DataPaths.CacheDir, "zoo");
+
+    public static string Key(ZooOptions o, IReadOnlyList<string> tasks)
+    {
+        string text = string.Create(CultureInfo.InvariantCulture,
+            $"amalgam-zoo|v{FormatVersion}|size={o.Size}|tasks={string.Join(",", tasks)}|seed={o.Seed}|budget={o.Budget:R}|test={o.TestSamples}");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+    }
+
+    public static string Folder(ZooOptions o, IReadOnlyList<string> tasks) => Path.Combine(Root(o), $"{o.Size}-{Key(o, tasks)}");
+
+    public static string BaseFile(string folder) => Path.Combine(folder, "base.onnx");
+    public static string PretrainedFile(string folder, string task) => Path.Combine(folder, "pretrained", task + ".onnx");
+    public static string FineTunedFile(string folder, string task) => Path.Combine(folder, "finetuned", task + ".onnx");
+    public static string TestInputsFile(string folder, string task) => Path.Combine(folder, "data", task + ".test.images.npy");
+    public static string TestLabelsFile(string folder, string task) => Path.Combine(folder, "data", task + ".test.labels.npy");
+
+    /// <summary>True when <paramref name="folder"/> holds a finished zoo for these tasks.</summary>
+    public static bool IsComplete(string folder, IReadOnlyList<string> tasks) =>
+        File.Exists(Path.Combine(folder, ManifestName)) && File.Exists(BaseFile(folder)) &&
+        tasks.All(t => File.Exists(PretrainedFile(folder, t)) && File.Exists(FineTunedFile(folder, t))
+            && File.Exists(TestInputsFile(folder, t)) && File.Exists(TestLabelsFile(folder, t)));
+}
