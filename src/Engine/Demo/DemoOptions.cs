@@ -11,7 +11,7 @@ public sealed record DemoOptions
     /// <summary>The tasks and budget of a quick run (CI smoke test): two tasks from the two image sources.</summary>
     public static readonly IReadOnlyList<string> QuickTasks = ["mnist", "fashion"];
     public const string QuickSize = "tiny";
-    public const double QuickBudget = 0.25;
+    public const double QuickBudget = 0.5;
 
     /// <summary>AdaMerging steps of a quick run.</summary>
     public const int QuickSteps = 10;

@@ -83,6 +83,20 @@ public static class DemoPlan
         }
     }
 
+    /// <summary>Whether the row's method needs `--data` (<see cref="MergeMethod.NeedsData"/>); null when its settings do not even parse.</summary>
+    public static bool? NeedsData(PlannedRow row, int taskCount)
+    {
+        var spec = MethodRegistry.Get(row.Method);
+        try
+        {
+            return spec.Create(new MergeSettings(spec, taskCount, row.Settings)).NeedsData;
+        }
+        catch (BadInputException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The method's declared default of a parameter, or null.</summary>
     public static string? DefaultOf(string method, string parameter) =>
         MethodRegistry.All.FirstOrDefault(s => s.Name == method)?.Find(parameter)?.Default;

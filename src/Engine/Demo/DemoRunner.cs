@@ -85,7 +85,7 @@ public static class DemoRunner
             },
             Tasks = zoo.Tasks.Select(t => t.Name).ToArray(),
             Rows = rows,
-            Notes = Notes(options, plan),
+            Notes = Notes(options, plan, zoo.Tasks.Count),
             Timings = new DemoTimings
             {
                 Zoo = zooSeconds,
@@ -183,7 +183,7 @@ public static class DemoRunner
         return acc;
     }
 
-    private static IReadOnlyList<string> Notes(DemoOptions options, IReadOnlyList<PlannedRow> plan)
+    private static IReadOnlyList<string> Notes(DemoOptions options, IReadOnlyList<PlannedRow> plan, int taskCount)
     {
         var inv = CultureInfo.InvariantCulture;
         var notes = new List<string>();
@@ -196,7 +196,9 @@ public static class DemoRunner
             string why = options.Steps is not null ? "--steps" : options.Quick ? "--quick" : "the demo's time budget";
             notes.Add($"AdaMerging rows ran steps={steps.ToString(inv)}, not the method's default{(dflt is null ? "" : " " + dflt)} (set by {why}).");
         }
-        notes.Add("Data-dependent methods get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
+        var dataMethods = plan.Where(p => DemoPlan.NeedsData(p, taskCount) == true).Select(p => p.Method).Distinct().ToArray();
+        if (dataMethods.Length > 0)
+            notes.Add($"Data-dependent methods ({string.Join(", ", dataMethods)}) get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
         if (options.Methods is not null) notes.Add($"Only these methods were run (--methods): {string.Join(", ", options.Methods)}.");
         return notes;
     }
