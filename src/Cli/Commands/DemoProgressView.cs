@@ -31,7 +31,8 @@ internal sealed class DemoProgressView(TextWriter error) : IDemoProgress
     internal static ProgressSnapshot MergeSnapshot(string row, MergeProgress p)
     {
         var s = MergeProgressView.Snapshot(p);
-        string detail = p.Detail is { } d ? ", " + d : "";
+        // MergeProgressView shows the detail of some passes itself (adamerging's loss); add it only when missing.
+        string detail = p.Detail is { Length: > 0 } d && !s.Text.Contains(d, StringComparison.Ordinal) ? ", " + d : "";
         return s with { Text = $"merge {row}: {s.Text}{detail}" };
     }
 
