@@ -190,11 +190,18 @@ public static class DemoRunner
         if (options.Quick)
             notes.Add(string.Create(inv, $"Reduced run (--quick): {options.EffectiveSize} tower, {options.EffectiveTasks.Count} tasks, zoo budget {options.EffectiveBudget:R}; a smoke test, not a benchmark."));
         notes.Add("Every method runs at its default parameters" + (plan.Any(p => p.Method == DemoPlan.AdaMerging) ? " (AdaMerging: the settings named in its rows)." : "."));
-        if (options.EffectiveSteps is int steps && plan.Any(p => p.Method == DemoPlan.AdaMerging))
+        if (plan.Any(p => p.Method == DemoPlan.AdaMerging))
         {
             string? dflt = DemoPlan.DefaultOf(DemoPlan.AdaMerging, "steps");
-            string why = options.Steps is not null ? "--steps" : options.Quick ? "--quick" : "the demo's time budget";
-            notes.Add($"AdaMerging rows ran steps={steps.ToString(inv)}, not the method's default{(dflt is null ? "" : " " + dflt)} (set by {why}).");
+            if (options.EffectiveSteps is int steps)
+            {
+                string why = options.Steps is not null ? "--steps" : options.Quick ? "--quick" : "the demo's time budget";
+                notes.Add($"AdaMerging rows ran steps={steps.ToString(inv)}, not the method's default{(dflt is null ? "" : " " + dflt)} (set by {why}).");
+            }
+            else if (dflt is not null)
+            {
+                notes.Add($"AdaMerging rows ran the method's default steps={dflt}.");
+            }
         }
         var dataMethods = plan.Where(p => DemoPlan.NeedsData(p, taskCount) == true).Select(p => p.Method).Distinct().ToArray();
         if (dataMethods.Length > 0)
