@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Amalgam.Engine.Zoo;
 
 /// <summary>
@@ -43,9 +45,7 @@ internal static class LinearProbe
                 double max = double.NegativeInfinity;
                 for (int c = 0; c < classes; c++)
                 {
-                    double s = theta[classes * dim + c];
-                    var w = theta.AsSpan(c * dim, dim);
-                    for (int j = 0; j < dim; j++) s += w[j] * xi[j];
+                    double s = theta[classes * dim + c] + TensorPrimitives.Dot<double>(theta.AsSpan(c * dim, dim), xi);
                     logits[c] = s;
                     max = Math.Max(max, s);
                 }
@@ -56,7 +56,7 @@ internal static class LinearProbe
                 {
                     double r = Math.Exp(logits[c] - max) / sum - (c == labels[i] ? 1 : 0);
                     var gw = grad.AsSpan(c * dim, dim);
-                    for (int j = 0; j < dim; j++) gw[j] += r * xi[j];
+                    TensorPrimitives.MultiplyAdd<double>(xi, r, gw, gw);
                     grad[classes * dim + c] += r;
                 }
             }

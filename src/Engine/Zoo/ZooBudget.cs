@@ -1,20 +1,20 @@
 namespace Amalgam.Engine.Zoo;
 
 /// <summary>
-/// How much training a zoo gets, per size preset at Budget 1; <see cref="Scale"/> multiplies every
-/// count (at least 1 step each). Batches of <see cref="BatchSize"/> split into micro-batches of
+/// How much training a zoo gets, per size preset at Budget 1; <see cref="ZooOptions.Budget"/>
+/// multiplies every count (at least 1 step each; at least one batch of probe samples). Batches of <see cref="BatchSize"/> split into micro-batches of
 /// <see cref="MicroBatchSize"/> so the weights do not depend on the thread count.
 /// </summary>
 public sealed record ZooBudget(int PretrainSteps, int ProbeSamples, int ProbeIterations, int FineTuneSteps,
-    int BatchSize = 64, int MicroBatchSize = 32, float PretrainLearningRate = 2e-3f, float FineTuneLearningRate = 1e-3f)
+    int BatchSize = 64, int MicroBatchSize = 32, float PretrainLearningRate = 3e-3f, float FineTuneLearningRate = 2e-3f, float WeightDecay = 0.01f)
 {
     public static ZooBudget For(string size, double budget)
     {
         if (!(budget > 0) || double.IsInfinity(budget)) throw new Amalgam.Kernels.BadInputException($"zoo budget {budget}: must be a positive number");
         var b = size switch
         {
-            "tiny" => new ZooBudget(PretrainSteps: 200, ProbeSamples: 2000, ProbeIterations: 150, FineTuneSteps: 100),
-            "small" => new ZooBudget(PretrainSteps: 400, ProbeSamples: 4000, ProbeIterations: 200, FineTuneSteps: 150),
+            "tiny" => new ZooBudget(PretrainSteps: 300, ProbeSamples: 2000, ProbeIterations: 150, FineTuneSteps: 200),
+            "small" => new ZooBudget(PretrainSteps: 600, ProbeSamples: 4000, ProbeIterations: 200, FineTuneSteps: 200),
             "base" => new ZooBudget(PretrainSteps: 1500, ProbeSamples: 8000, ProbeIterations: 300, FineTuneSteps: 400),
             _ => throw new Amalgam.Kernels.BadInputException($"unknown zoo size '{size}' (known: tiny, small, base)"),
         };

@@ -31,7 +31,7 @@ public static class ZooBuilder
         var budget = ZooBudget.For(options.Size, options.Budget);
         if (options.Threads < 0) throw new BadInputException($"zoo threads {options.Threads}: must be >= 0");
         if (options.TestSamples is < 1) throw new BadInputException($"zoo test samples {options.TestSamples}: must be at least 1");
-        string folder = ZooCache.Folder(options, tasks.Select(t => t.Name).ToList());
+        string folder = ZooCache.Folder(options, tasks.Select(t => t.Name).ToList(), config, budget);
         if (!ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
@@ -90,7 +90,7 @@ public static class ZooBuilder
         // 1. Pretraining: rotation prediction with its own 4-way head, dropped afterwards.
         var pretrain = VitTowerGraph.Create(config, SeededRandom.Derive(o.Seed, "init"), "rotation_head", 4);
         var towerNames = pretrain.ListInitializers().Select(i => i.Name).Where(n => !n.StartsWith("rotation_head.", StringComparison.Ordinal)).ToList();
-        var rotations = data.Rotations(budget.PretrainSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "rotations"));
+        using var rotations = data.Rotations(budget.PretrainSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "rotations"));
         var pretrainResult = Train(pretrain, null, rotations, budget, budget.PretrainLearningRate, SeededRandom.Derive(o.Seed, "pretrain"), o,
             p => Report("pretrain", p.Step, p.TotalSteps, p.Loss));
         var tower = towerNames.ToDictionary(n => n, pretrain.ReadInitializer, StringComparer.Ordinal);
@@ -101,13 +101,16 @@ public static class ZooBuilder
             foreach (var (name, t) in tower) features.ReplaceInitializer(name, t);
             using var extractor = new FeatureExtractor(features, VitTowerGraph.FeaturesName, o.Threads);
             string? baseWritten = null;
+            var featureCache = new Dictionary<string, float[]>(StringComparer.Ordinal);
             foreach (var task in tasks)
             {
                 // 2. The linear probe on frozen pretrained features: the task's "zero-shot" head.
-                var train = data.Task(task, Split.Train);
-                var probeSet = data.Subset(train, Math.Min(train.Count, budget.ProbeSamples), SeededRandom.Derive(o.Seed, "probe " + task.Name));
+                // Tasks over the same images (mnist, mnist-parity, mnist-loops) share the probe images and their features.
+                string images = $"{task.Source}/{task.Transform}";
+                using var probeSet = data.TaskSubset(task, Split.Train, Math.Min(data.Count(task, Split.Train), budget.ProbeSamples),
+                    SeededRandom.Derive(o.Seed, "probe " + images));
                 Report($"probe {task.Name}", 0, budget.ProbeIterations, null);
-                var f = extractor.Run(probeSet.Images, config.EmbedDim);
+                if (!featureCache.TryGetValue(images, out var f)) featureCache[images] = f = extractor.Run(probeSet.Images, config.EmbedDim);
                 var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
                     budget.ProbeIterations, (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {task.Name}", it, budget.ProbeIterations, loss); });
                 var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
@@ -128,7 +131,7 @@ public static class ZooBuilder
                 }
 
                 // 3. Fine-tuning the tower with the head frozen.
-                var fineTuneSet = data.Subset(train, budget.FineTuneSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "finetune " + task.Name));
+                using var fineTuneSet = data.TaskSubset(task, Split.Train, budget.FineTuneSteps * budget.BatchSize, SeededRandom.Derive(o.Seed, "finetune " + task.Name));
                 var result = Train(model, towerNames, fineTuneSet, budget, budget.FineTuneLearningRate, SeededRandom.Derive(o.Seed, "shuffle " + task.Name), o,
                     p => Report($"finetune {task.Name}", p.Step, p.TotalSteps, p.Loss));
                 model.Save(ZooCache.FineTunedFile(folder, task.Name), OnnxSaveOptions.Inline);
@@ -155,20 +158,46 @@ public static class ZooBuilder
         }
     }
 
-    private static TrainResult Train(OnnxModel model, IReadOnlyList<string>? parameters, Dataset set, ZooBudget budget, float lr, ulong seed,
-        ZooOptions o, Action<TrainProgress> progress) =>
-        Trainer.Train(new TrainRequest
+    /// <summary>
+    /// One epoch over <paramref name="set"/> (its size is steps x batch) with AdamW, the learning rate
+    /// warmed up linearly over the first tenth of the steps (at most 20) and then decayed to zero on a
+    /// cosine (set between steps from the trainer's synchronous progress report).
+    /// </summary>
+    private static TrainResult Train(OnnxModel model, IReadOnlyList<string>? parameters, Dataset set, ZooBudget budget, float peak, ulong seed,
+        ZooOptions o, Action<TrainProgress> progress)
+    {
+        long total = set.Count / budget.BatchSize;
+        Optimizer? optimizer = null;
+        return Trainer.Train(new TrainRequest
         {
             Model = model, Inputs = set.Images, Labels = set.Labels, Parameters = parameters, Epochs = 1,
             BatchSize = budget.BatchSize, MicroBatchSize = budget.MicroBatchSize, Threads = o.Threads, Seed = seed,
-            LearningRate = lr, EvaluateTrainingSet = false, Progress = new Progress(progress),
+            CreateOptimizer = ps => optimizer = new Adam(ps, new Kernels.Optim.AdamSettings(LearningRate(1, total, peak), WeightDecay: budget.WeightDecay)),
+            EvaluateTrainingSet = false,
+            Progress = new Progress(p =>
+            {
+                if (!p.EpochEnd && optimizer is not null) optimizer.LearningRate = LearningRate(p.Step + 1, total, peak);
+                progress(p);
+            }),
         });
+    }
+
+    /// <summary>Learning rate of step <paramref name="step"/> (1-based) of <paramref name="total"/>.</summary>
+    internal static float LearningRate(long step, long total, float peak)
+    {
+        long warmup = Math.Clamp(total / 10, 1, 20);
+        if (step <= warmup) return peak * step / warmup;
+        double t = Math.Min(1.0, (double)(step - warmup) / Math.Max(1, total - warmup));
+        return (float)(peak * 0.5 * (1 + Math.Cos(Math.PI * t)));
+    }
 
     /// <summary>The task's test split (or a seeded subset of <see cref="ZooOptions.TestSamples"/>) as images f32 [N, 1, 28, 28] and labels i64 [N].</summary>
     private static void WriteTestSplit(string folder, ZooData data, TinyTask task, ZooOptions o)
     {
-        var test = data.Task(task, Split.Test);
-        if (o.TestSamples is { } limit && limit < test.Count) test = data.Subset(test, limit, SeededRandom.Derive(o.Seed, "test " + task.Name));
+        int count = data.Count(task, Split.Test);
+        using var test = o.TestSamples is { } limit && limit < count
+            ? data.TaskSubset(task, Split.Test, limit, SeededRandom.Derive(o.Seed, "test " + task.Name))
+            : data.Task(task, Split.Test);
         using var images = Tensor.Allocate("images", DType.F32, [test.Count, 1, test.Height, test.Width], zero: false);
         test.Images.Read<float>().CopyTo(images.Write<float>());
         NpyFile.Write(ZooCache.TestInputsFile(folder, task.Name), images);

@@ -18,14 +18,16 @@ internal static class ZooCache
 
     public static string Root(ZooOptions o) => o.CacheDir ?? Path.Combine(DataPaths.CacheDir, "zoo");
 
-    public static string Key(ZooOptions o, IReadOnlyList<string> tasks)
+    /// <summary>Also hashes the resolved tower shape and step counts, so retuning a preset invalidates old zoos.</summary>
+    public static string Key(ZooOptions o, IReadOnlyList<string> tasks, VitConfig config, ZooBudget budget)
     {
         string text = string.Create(CultureInfo.InvariantCulture,
-            $"amalgam-zoo|v{FormatVersion}|size={o.Size}|tasks={string.Join(",", tasks)}|seed={o.Seed}|budget={o.Budget:R}|test={o.TestSamples}");
+            $"amalgam-zoo|v{FormatVersion}|size={o.Size}|tasks={string.Join(",", tasks)}|seed={o.Seed}|budget={o.Budget:R}|test={o.TestSamples}|{config}|{budget}");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
     }
 
-    public static string Folder(ZooOptions o, IReadOnlyList<string> tasks) => Path.Combine(Root(o), $"{o.Size}-{Key(o, tasks)}");
+    public static string Folder(ZooOptions o, IReadOnlyList<string> tasks, VitConfig config, ZooBudget budget) =>
+        Path.Combine(Root(o), $"{o.Size}-{Key(o, tasks, config, budget)}");
 
     public static string BaseFile(string folder) => Path.Combine(folder, "base.onnx");
     public static string PretrainedFile(string folder, string task) => Path.Combine(folder, "pretrained", task + ".onnx");

@@ -6,13 +6,12 @@ namespace Amalgam.Engine.Zoo;
 
 /// <summary>
 /// The images a zoo build trains on: each source data set (MNIST package, Fashion-MNIST) loaded once
-/// per split, task views of them, seeded subsets, and the rotation-prediction set for pretraining.
-/// Owns every dataset it hands out.
+/// per split (owned here), and seeded task subsets and the rotation-prediction set for pretraining
+/// (owned by the caller).
 /// </summary>
 internal sealed class ZooData : IDisposable
 {
     private readonly Dictionary<(ImageSource, Split), Dataset> _sources = [];
-    private readonly List<Dataset> _owned = [];
 
     public Dataset Source(ImageSource source, Split split)
     {
@@ -24,25 +23,31 @@ internal sealed class ZooData : IDisposable
         return d;
     }
 
-    /// <summary>The task's images and labels for a split (all of them).</summary>
-    public Dataset Task(TinyTask task, Split split) => Own(task.Apply(Source(task.Source, split), split));
+    /// <summary>Images in the task's split (before any subset).</summary>
+    public int Count(TinyTask task, Split split) => Source(task.Source, split).Count;
 
     /// <summary>
-    /// <paramref name="count"/> samples drawn from <paramref name="data"/> by a seeded permutation
-    /// (cycling through fresh permutations when more are asked than it holds).
+    /// <paramref name="count"/> samples of the task's split drawn by a seeded permutation (cycling
+    /// through fresh permutations when more are asked than the split holds), transformed and
+    /// relabelled for the task. Only the chosen images are copied; the caller owns the result.
     /// </summary>
-    public Dataset Subset(Dataset data, int count, ulong seed)
+    public Dataset TaskSubset(TinyTask task, Split split, int count, ulong seed)
     {
+        var source = Source(task.Source, split);
         var rng = new SeededRandom(seed);
         var indices = new int[count];
-        var order = Enumerable.Range(0, data.Count).ToArray();
+        var order = Enumerable.Range(0, source.Count).ToArray();
         for (int at = 0; at < count; at += order.Length)
         {
             Permute(order, rng);
             order.AsSpan(0, Math.Min(order.Length, count - at)).CopyTo(indices.AsSpan(at));
         }
-        return Own(data.Select(indices, $"{data.Name}[{count}]"));
+        using var chosen = source.Select(indices);
+        return task.Apply(chosen, split);
     }
+
+    /// <summary>The task's whole split, transformed and relabelled; the caller owns the result.</summary>
+    public Dataset Task(TinyTask task, Split split) => task.Apply(Source(task.Source, split), split);
 
     /// <summary>
     /// Rotation prediction (Gidaris et al. 2018): <paramref name="count"/> training images, half from
@@ -65,7 +70,7 @@ internal sealed class ZooData : IDisposable
             Rotate(image, px.Slice(i * 784, 784), k);
             y[i] = k;
         }
-        return Own(new Dataset("rotations", images, labels, 4));
+        return new Dataset("rotations", images, labels, 4);
     }
 
     /// <summary>k quarter turns counter-clockwise of a 28x28 image (numpy.rot90(img, k)).</summary>
@@ -95,17 +100,9 @@ internal sealed class ZooData : IDisposable
         }
     }
 
-    private Dataset Own(Dataset d)
-    {
-        _owned.Add(d);
-        return d;
-    }
-
     public void Dispose()
     {
-        foreach (var d in _owned) d.Dispose();
         foreach (var d in _sources.Values) d.Dispose();
-        _owned.Clear();
         _sources.Clear();
     }
 }

@@ -10,8 +10,9 @@ namespace Amalgam.Engine.Tests.Zoo;
 public class ZooBuilderTests
 {
     private string _dir = "";
+    private Amalgam.Engine.Zoo.Zoo? _shared;
 
-    [SetUp]
+    [OneTimeSetUp]
     public void SetUp()
     {
         if (!DataPaths.AllPresent()) Assert.Ignore("MNIST / Fashion-MNIST not installed (./build.sh --target=Bootstrap)");
@@ -19,11 +20,14 @@ public class ZooBuilderTests
         Directory.CreateDirectory(_dir);
     }
 
-    [TearDown]
+    [OneTimeTearDown]
     public void TearDown()
     {
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
+
+    /// <summary>A tiny two-task zoo built on one thread, shared by the tests that only read it.</summary>
+    private Amalgam.Engine.Zoo.Zoo Shared => _shared ??= ZooBuilder.BuildOrLoad(Options("a", 1, "mnist-parity", "fashion-rot90"));
 
     private ZooOptions Options(string cache, int threads, params string[] tasks) => new()
     {
@@ -33,7 +37,7 @@ public class ZooBuilderTests
     [Test]
     public void SameSeedGivesIdenticalFilesAtAnyThreadCountAndTheCacheIsReused()
     {
-        var one = ZooBuilder.BuildOrLoad(Options("a", 1, "mnist-parity", "fashion-rot90"));
+        var one = Shared;
         var two = ZooBuilder.BuildOrLoad(Options("b", 2, "mnist-parity", "fashion-rot90"));
         var files = Files(one.Folder);
         Assert.That(files, Is.EqualTo(Files(two.Folder)));
@@ -55,7 +59,7 @@ public class ZooBuilderTests
     [Test]
     public void EveryModelHasTheSameTensorsAndTheHeadsAreThePrivateOnes()
     {
-        var zoo = ZooBuilder.BuildOrLoad(Options("c", 0, "mnist-loops", "fashion-group"));
+        var zoo = Shared;
         var reference = Tensors(zoo.Base);
         Assert.That(reference.Values.Sum(t => t.Count), Is.EqualTo(zoo.ParameterCount));
         var privateNames = new System.Text.RegularExpressions.Regex(zoo.PrivateRegex);
