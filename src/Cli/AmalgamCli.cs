@@ -12,6 +12,7 @@ internal static class AmalgamCli
             InspectCommand.Create(),
             MergeCommand.Create(),
             GradCommand.Create(),
+            EvalCommand.Create(),
             DemoCommand.Create(),
         };
 }

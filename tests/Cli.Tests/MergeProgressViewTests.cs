@@ -25,4 +25,12 @@ public class MergeProgressViewTests
         Assert.That(lines[1], Does.StartWith("amalgam: 62%"));
         Assert.That(lines[2], Does.StartWith("amalgam: 64%"));
     }
+
+    [Test]
+    public void TrainingStepsShowStepsPerSecondAndTheLoss()
+    {
+        var p = new MergeProgress("step", 30, 500, 0, 0, TimeSpan.FromSeconds(12)) { Detail = "loss 0.4213" };
+        Assert.That(MergeProgressView.Describe(p), Is.EqualTo("step 30/500, 2.50 steps/s, loss 0.4213"));
+        Assert.That(p.Fraction, Is.EqualTo(30.0 / 500));
+    }
 }

@@ -16,6 +16,9 @@ namespace Amalgam.Cli.Commands;
 /// </summary>
 internal static class MergeCommand
 {
+    /// <summary>Exit code after Ctrl-C (128 + SIGINT), state saved.</summary>
+    public const int Interrupted = 130;
+
     public static Command Create()
     {
         var config = new Option<string>("--config") { Description = "a mergekit-style YAML file (merge_method, base_model, models, parameters, dtype, private, seed, out)" };
@@ -67,14 +70,41 @@ internal static class MergeCommand
                 };
             }
             var spec = MethodRegistry.Get(request.Method);
-            if (dataPaths.Length > 0)
+            // Data-dependent methods (regmean, fisher, cat, adamerging) use --data; the others ignore it.
+            if (dataPaths.Length > 0 && !spec.NeedsData)
                 err.WriteLine($"amalgam: warning: --data is ignored: {spec.Name} is training-free and needs no data");
             if (parsed.GetValue(device) == "cuda")
-                err.WriteLine($"amalgam: warning: --device cuda: {spec.Name} is a training-free method and runs on the CPU");
+                err.WriteLine($"amalgam: warning: --device cuda: {spec.Name} runs on the CPU");
             string? reportPath = parsed.GetValue(report);
             if (reportPath is not null && (Directory.Exists(reportPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(reportPath)))))
                 throw new BadInputException($"--report {reportPath}: expected a .json file path in an existing folder");
-            var result = MergeProgressView.Run(err, progress => Merger.Merge(request with { Threads = t ?? 0, Data = dataPaths, Progress = progress }));
+            // Ctrl-C: a long data-dependent merge saves its state and stops (exit 130, no output);
+            // a second Ctrl-C is left to the runtime and ends the process at once.
+            using var interrupt = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                if (interrupt.IsCancellationRequested) return;
+                e.Cancel = true;
+                interrupt.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            MergeResult result;
+            try
+            {
+                result = MergeProgressView.Run(err, progress => Merger.Merge(request with
+                {
+                    Threads = t ?? 0, Data = dataPaths, Progress = progress, Cancellation = interrupt.Token,
+                }));
+            }
+            catch (MergeInterruptedException e)
+            {
+                err.WriteLine($"amalgam: {e.Message}");
+                return Interrupted;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
             if (reportPath is not null) result.WriteReport(reportPath);
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"merged {result.Tasks.Count} models with {result.Method}: {result.SharedTensors} shared tensors, {result.BytesRead / 1e9:F3} GB read in {result.Seconds:F2} s -> {string.Join(", ", result.Outputs)}"));

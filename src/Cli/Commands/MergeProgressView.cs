@@ -14,6 +14,9 @@ internal static class MergeProgressView
     internal static string Describe(MergeProgress p)
     {
         double seconds = Math.Max(p.Elapsed.TotalSeconds, 1e-3);
+        if (p.Pass == "step") // a training stage (adamerging): steps, steps/s and the live loss
+            return string.Create(CultureInfo.InvariantCulture,
+                $"step {p.TensorsDone}/{p.TensorsTotal}, {p.TensorsDone / seconds:F2} steps/s{(p.Detail is null ? "" : ", " + p.Detail)}");
         return string.Create(CultureInfo.InvariantCulture,
             $"{p.Pass}: {p.TensorsDone}/{p.TensorsTotal} tensors, {p.BytesRead / 1e9:F2} GB read, {p.BytesRead / 1e9 / seconds:F2} GB/s");
     }

@@ -50,10 +50,12 @@ public sealed class GradientSession : IDisposable
     /// <paramref name="parameters"/> when given (the caller keeps them alive and owns them; each must
     /// have its initializer's dtype and shape), otherwise from the model's initializers. Data inputs
     /// and labels likewise come from <paramref name="inputs"/> when given (e.g. a loader's batch
-    /// buffers), otherwise the session allocates them.
+    /// buffers), otherwise the session allocates them. Gradient buffers likewise come from
+    /// <paramref name="gradients"/> when given (several sessions run in turn may share one set).
     /// </summary>
     public static GradientSession Create(OnnxModel model, GradientRequest request, SessionOptions? options = null,
-        IReadOnlyDictionary<string, Tensor>? parameters = null, IReadOnlyDictionary<string, Tensor>? inputs = null)
+        IReadOnlyDictionary<string, Tensor>? parameters = null, IReadOnlyDictionary<string, Tensor>? inputs = null,
+        IReadOnlyDictionary<string, Tensor>? gradients = null)
     {
         var graph = GradientGraphBuilder.Build(model, request);
         var owned = new List<Tensor>();
@@ -76,7 +78,9 @@ public sealed class GradientSession : IDisposable
                 bound[p.Name] = parameters is not null && parameters.TryGetValue(p.Name, out var given)
                     ? Checked(model.DisplayName, "parameter", p.Name, dtype, p.Shape, given)
                     : Own(owned, model.ReadInitializer(p.Name));
-                grads[p.Name] = Own(owned, Tensor.Allocate(GradientGraph.GradientName(p.Name), dtype, p.Shape));
+                grads[p.Name] = gradients is not null && gradients.TryGetValue(p.Name, out var buffer)
+                    ? Checked(model.DisplayName, "gradient", p.Name, dtype, p.Shape, buffer)
+                    : Own(owned, Tensor.Allocate(GradientGraph.GradientName(p.Name), dtype, p.Shape));
             }
             var loss = Own(owned, Tensor.Allocate(GradientGraph.LossOutput, ToDType(graph.FloatType, model.DisplayName, "loss"), []));
             session = InferenceSession.FromBytes(graph.ToBytes(), options);

@@ -83,19 +83,8 @@ public static class DemoPlan
         }
     }
 
-    /// <summary>Whether the row's method needs `--data` (<see cref="MergeMethod.NeedsData"/>); null when its settings do not even parse.</summary>
-    public static bool? NeedsData(PlannedRow row, int taskCount)
-    {
-        var spec = MethodRegistry.Get(row.Method);
-        try
-        {
-            return spec.Create(new MergeSettings(spec, taskCount, row.Settings)).NeedsData;
-        }
-        catch (BadInputException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Whether the row's method needs `--data` (its spec's <see cref="MethodSpec.NeedsData"/>).</summary>
+    public static bool NeedsData(PlannedRow row) => MethodRegistry.Get(row.Method).NeedsData;
 
     /// <summary>The method's declared default of a parameter, or null.</summary>
     public static string? DefaultOf(string method, string parameter) =>

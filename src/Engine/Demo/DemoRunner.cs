@@ -85,7 +85,7 @@ public static class DemoRunner
             },
             Tasks = zoo.Tasks.Select(t => t.Name).ToArray(),
             Rows = rows,
-            Notes = Notes(options, plan, zoo.Tasks.Count),
+            Notes = Notes(options, plan),
             Timings = new DemoTimings
             {
                 Zoo = zooSeconds,
@@ -183,7 +183,7 @@ public static class DemoRunner
         return acc;
     }
 
-    private static IReadOnlyList<string> Notes(DemoOptions options, IReadOnlyList<PlannedRow> plan, int taskCount)
+    private static IReadOnlyList<string> Notes(DemoOptions options, IReadOnlyList<PlannedRow> plan)
     {
         var inv = CultureInfo.InvariantCulture;
         var notes = new List<string>();
@@ -203,7 +203,7 @@ public static class DemoRunner
                 notes.Add($"AdaMerging rows ran the method's default steps={dflt}.");
             }
         }
-        var dataMethods = plan.Where(p => DemoPlan.NeedsData(p, taskCount) == true).Select(p => p.Method).Distinct().ToArray();
+        var dataMethods = plan.Where(DemoPlan.NeedsData).Select(p => p.Method).Distinct().ToArray();
         if (dataMethods.Length > 0)
             notes.Add($"Data-dependent methods ({string.Join(", ", dataMethods)}) get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
         if (options.Methods is not null) notes.Add($"Only these methods were run (--methods): {string.Join(", ", options.Methods)}.");

@@ -24,6 +24,9 @@ public sealed class MergeResult
     /// <summary>The method's own results (its WriteReport output) as a JSON object text.</summary>
     public required string MethodResultsJson { get; init; }
 
+    /// <summary>Contract-level fields of the method (a JSON object text whose properties go at the report's top level, e.g. adamerging's `lambdas`, `loss`).</summary>
+    public string TopLevelJson { get; init; } = "{}";
+
     /// <summary>The report: method, parameters, tasks, seconds, bytes_read, outputs, results.</summary>
     public void WriteJson(Utf8JsonWriter w)
     {
@@ -60,6 +63,8 @@ public sealed class MergeResult
         w.WriteEndArray();
         w.WritePropertyName("results");
         using (var doc = JsonDocument.Parse(MethodResultsJson)) doc.WriteTo(w);
+        using (var top = JsonDocument.Parse(TopLevelJson))
+            foreach (var property in top.RootElement.EnumerateObject()) property.WriteTo(w);
         w.WriteEndObject();
     }
 

@@ -37,6 +37,7 @@ public static class Merger
             if (method.NeedsData) PrepareData(method, problem, request);
             var executor = new MergeExecutor(problem, method, output, request.Progress);
             executor.Run();
+            method.Finish();
             return new MergeResult
             {
                 Method = spec.Name,
@@ -48,7 +49,8 @@ public static class Merger
                 Seed = request.Seed,
                 SharedTensors = problem.Shared.Count,
                 PrivateTensors = problem.Private.Count,
-                MethodResultsJson = MethodResults(method),
+                MethodResultsJson = MethodResults(method, method.WriteReport),
+                TopLevelJson = MethodResults(method, method.WriteTopLevel),
             };
         }
         finally
@@ -82,19 +84,19 @@ public static class Merger
         settings.Effective().Select(e => new EffectiveParameter(e.Name, spec.Find(e.Name)!.Kind switch
         {
             ParameterKind.Float => double.Parse(e.Value, CultureInfo.InvariantCulture),
-            ParameterKind.Int => long.Parse(e.Value, CultureInfo.InvariantCulture),
+            ParameterKind.Int => long.TryParse(e.Value, CultureInfo.InvariantCulture, out long l) ? l : e.Value, // or one of its words (cat's c=positive)
             ParameterKind.Bool => e.Value == "true",
             ParameterKind.FloatPerTask => e.Value.Split(',').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray(),
             _ => (object)e.Value,
         })).ToArray();
 
-    private static string MethodResults(MergeMethod method)
+    private static string MethodResults(MergeMethod method, Action<Utf8JsonWriter> write)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {
             w.WriteStartObject();
-            method.WriteReport(w);
+            write(w);
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());

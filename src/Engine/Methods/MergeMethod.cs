@@ -36,6 +36,15 @@ public abstract class MergeMethod
     /// <summary>Writes the merged tensor (f32, same shape) for one shared parameter.</summary>
     public abstract void Merge(TensorGroup group, Tensor merged);
 
+    /// <summary>Called once the merged output is committed (e.g. to delete a resumable state or free held memory).</summary>
+    public virtual void Finish() { }
+
+    /// <summary>
+    /// Contract-level fields written at the TOP level of the JSON report (e.g. adamerging's `lambdas`
+    /// and `loss`); write properties only. Most methods write none and use <see cref="WriteReport"/>.
+    /// </summary>
+    public virtual void WriteTopLevel(Utf8JsonWriter writer) { }
+
     /// <summary>Method-specific results for the JSON report (thresholds, kept fractions, ...).</summary>
     public virtual void WriteReport(Utf8JsonWriter writer) { }
 }

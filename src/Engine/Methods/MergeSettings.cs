@@ -47,6 +47,8 @@ public sealed class MergeSettings
 
     public double Float(string name) => double.Parse(Value(name, ParameterKind.Float), CultureInfo.InvariantCulture);
     public long Int(string name) => long.Parse(Value(name, ParameterKind.Int), CultureInfo.InvariantCulture);
+    /// <summary>The value as text: an integer parameter's word (see <see cref="ParameterSpec.IntOrWord"/>) or its digits.</summary>
+    public string Text(string name) => Method.Find(name) is not null ? _values[name] : throw Unknown(name);
     public bool Bool(string name) => Value(name, ParameterKind.Bool) == "true";
     public string Choice(string name) => Value(name, ParameterKind.Choice);
     public IReadOnlyList<double> PerTask(string name) => _perTask.TryGetValue(name, out var v) ? v : throw Unknown(name);
@@ -75,6 +77,7 @@ public sealed class MergeSettings
                 spec.CheckRange(f, Method.Name);
                 return f.ToString("R", CultureInfo.InvariantCulture);
             case ParameterKind.Int:
+                if (spec.Choices.Contains(text)) return text; // a word the integer parameter also accepts
                 if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long i)) return Bad("an integer");
                 spec.CheckRange(i, Method.Name);
                 return i.ToString(CultureInfo.InvariantCulture);

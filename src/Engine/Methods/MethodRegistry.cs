@@ -20,6 +20,10 @@ public static class MethodRegistry
         Breadcrumbs.Spec,
         Pcb.Spec,
         Consensus.Spec,
+        RegMean.Spec,
+        Fisher.Spec,
+        AdaMerging.Spec,
+        Cat.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

@@ -14,5 +14,8 @@ public sealed record MethodSpec(string Name, string Description, IReadOnlyList<P
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>> Presets { get; init; }
         = new Dictionary<string, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>>();
 
+    /// <summary>True for data-dependent methods (they need one `--data` file per task); mirrors <see cref="MergeMethod.NeedsData"/>.</summary>
+    public bool NeedsData { get; init; }
+
     public ParameterSpec? Find(string name) => Parameters.FirstOrDefault(p => p.Name == name);
 }

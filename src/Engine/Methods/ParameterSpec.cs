@@ -23,6 +23,10 @@ public sealed record ParameterSpec(string Name, ParameterKind Kind, string Defau
     public static ParameterSpec Int(string name, long @default, string description, long? min = null, long? max = null) =>
         new(name, ParameterKind.Int, @default.ToString(CultureInfo.InvariantCulture), description) { Min = min, Max = max };
 
+    /// <summary>An integer that also accepts the given words (e.g. CAT's c = rank or "positive"); read with MergeSettings.Text.</summary>
+    public static ParameterSpec IntOrWord(string name, long @default, string description, long? min, params string[] words) =>
+        new(name, ParameterKind.Int, @default.ToString(CultureInfo.InvariantCulture), description) { Min = min, Choices = words };
+
     public static ParameterSpec Bool(string name, bool @default, string description) =>
         new(name, ParameterKind.Bool, @default ? "true" : "false", description);
 
@@ -38,6 +42,7 @@ public sealed record ParameterSpec(string Name, ParameterKind Kind, string Defau
     {
         ParameterKind.Choice => string.Join("|", Choices),
         ParameterKind.Bool => "true|false",
+        ParameterKind.Int when Choices.Count > 0 => $"[{Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}]|{string.Join("|", Choices)}",
         _ when Min is null && Max is null => "",
         _ => $"{(MinExclusive ? "(" : "[")}{Min?.ToString(CultureInfo.InvariantCulture) ?? "-inf"}, {Max?.ToString(CultureInfo.InvariantCulture) ?? "inf"}{(MaxExclusive ? ")" : "]")}",
     };

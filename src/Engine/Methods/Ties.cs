@@ -102,6 +102,12 @@ public class Ties : MergeMethod
 
     public override int PrepassCount => (_global ? 2 : 0) + (_majority ? 1 : 0);
 
+    /// <summary>Per-task trim thresholds after the global prepasses (AdaMerging++ reuses TIES' trim and sign election).</summary>
+    internal IReadOnlyList<float> Thresholds => _thresholds ?? [];
+
+    /// <summary>The sign used where the elected sign is 0 (after the majority prepass, else +1).</summary>
+    internal float ZeroSign => _zeroSign;
+
     private int SignPass => _global ? 2 : 0;
 
     public override void Observe(int pass, TensorGroup g)

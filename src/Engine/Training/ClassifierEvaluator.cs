@@ -1,3 +1,4 @@
+using Amalgam.Engine.Evaluation;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
@@ -7,7 +8,8 @@ namespace Amalgam.Engine.Training;
 /// <summary>
 /// Forward passes of a classifier whose trained parameters are graph inputs bound to the caller's
 /// tensors (so it always sees their current values, nothing copied): mean cross-entropy (float64,
-/// log-sum-exp) and accuracy (argmax, first index on ties) over labelled samples.
+/// log-sum-exp) and accuracy (argmax, first index on ties) over labelled samples, scored by
+/// <see cref="LogitScore"/> as `amalgam eval` (<see cref="Evaluator"/>) scores them.
 /// </summary>
 internal sealed class ClassifierEvaluator : IDisposable
 {
@@ -47,17 +49,11 @@ internal sealed class ClassifierEvaluator : IDisposable
             int classes = checked((int)(logits.Length / b));
             for (int i = 0; i < b; i++)
             {
-                var row = logits.Slice(i * classes, classes);
-                int arg = 0;
-                double max = row[0];
-                for (int c = 1; c < classes; c++)
-                    if (row[c] > max) { max = row[c]; arg = c; }
-                double sum = 0;
-                for (int c = 0; c < classes; c++) sum += Math.Exp(row[c] - max);
                 long label = y[(int)(start + i)];
                 if (label < 0 || label >= classes) throw new BadInputException($"labels: {label} is not a class of the model's output (0 to {classes - 1})");
-                lossSum += Math.Log(sum) + max - row[(int)label];
-                if (arg == label) correct++;
+                var (loss, predicted) = LogitScore.Score(logits.Slice(i * classes, classes), label);
+                lossSum += loss;
+                if (predicted == label) correct++;
             }
         }
         return (lossSum / n, (double)correct / n);

@@ -31,8 +31,9 @@ public static class ZooBuilder
         var budget = ZooBudget.For(options.Size, options.Budget);
         if (options.Threads < 0) throw new BadInputException($"zoo threads {options.Threads}: must be >= 0");
         if (options.TestSamples is < 1) throw new BadInputException($"zoo test samples {options.TestSamples}: must be at least 1");
-        string folder = ZooCache.Folder(options, tasks.Select(t => t.Name).ToList(), config, budget);
-        if (!ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+        var names = tasks.Select(t => t.Name).ToList();
+        string folder = ZooCache.Folder(options, names, config, budget);
+        if (!ZooCache.IsComplete(folder, names))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
             string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
@@ -40,11 +41,13 @@ public static class ZooBuilder
             {
                 Build(temp, options, tasks, config, budget);
                 Interlocked.Increment(ref _builds);
+                // A folder only appears by this rename, complete; one with files missing was damaged by hand: replace it.
+                if (Directory.Exists(folder) && !ZooCache.IsComplete(folder, names)) Directory.Delete(folder, recursive: true);
                 try
                 {
                     Directory.Move(temp, folder);
                 }
-                catch (IOException) when (ZooCache.IsComplete(folder, tasks.Select(t => t.Name).ToList()))
+                catch (IOException) when (ZooCache.IsComplete(folder, names))
                 {
                     // Another process finished the same zoo first; its files are the same.
                 }
@@ -113,16 +116,7 @@ public static class ZooBuilder
                 if (!featureCache.TryGetValue(images, out var f)) featureCache[images] = f = extractor.Run(probeSet.Images, config.EmbedDim);
                 var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
                     budget.ProbeIterations, (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {task.Name}", it, budget.ProbeIterations, loss); });
-                var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
-                foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
-                using (var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false))
-                using (var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false))
-                {
-                    w.CopyTo(hw.Write<float>());
-                    b.CopyTo(hb.Write<float>());
-                    model.ReplaceInitializer("head.weight", hw);
-                    model.ReplaceInitializer("head.bias", hb);
-                }
+                var model = TaskModel(config, tower, w, b);
                 model.Save(ZooCache.PretrainedFile(folder, task.Name), OnnxSaveOptions.Inline);
                 if (baseWritten is null)
                 {
@@ -156,6 +150,20 @@ public static class ZooBuilder
         {
             foreach (var t in tower.Values) t.Dispose();
         }
+    }
+
+    /// <summary>The tower with a task head (weight [10, E] row-major, bias [10]).</summary>
+    private static OnnxModel TaskModel(VitConfig config, IReadOnlyDictionary<string, Tensor> tower, float[] weight, float[] bias)
+    {
+        var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+        foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
+        using var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false);
+        using var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false);
+        weight.CopyTo(hw.Write<float>());
+        bias.CopyTo(hb.Write<float>());
+        model.ReplaceInitializer("head.weight", hw);
+        model.ReplaceInitializer("head.bias", hb);
+        return model;
     }
 
     /// <summary>

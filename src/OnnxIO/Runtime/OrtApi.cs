@@ -45,6 +45,8 @@ internal sealed unsafe class OrtApi
     public readonly delegate* unmanaged[Cdecl]<IntPtr*, IntPtr> CreateSessionOptions;
     // [13] SetSessionExecutionMode(OrtSessionOptions*, ExecutionMode)
     public readonly delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr> SetSessionExecutionMode;
+    // [19] DisableCpuMemArena(OrtSessionOptions*)
+    public readonly delegate* unmanaged[Cdecl]<IntPtr, IntPtr> DisableCpuMemArena;
     // [23] SetSessionGraphOptimizationLevel(OrtSessionOptions*, GraphOptimizationLevel)
     public readonly delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr> SetSessionGraphOptimizationLevel;
     // [24] SetIntraOpNumThreads(OrtSessionOptions*, int)
@@ -149,6 +151,7 @@ internal sealed unsafe class OrtApi
         Run = (delegate* unmanaged[Cdecl]<IntPtr, IntPtr, byte**, IntPtr*, nuint, byte**, nuint, IntPtr*, IntPtr>)t[9];
         CreateSessionOptions = (delegate* unmanaged[Cdecl]<IntPtr*, IntPtr>)t[10];
         SetSessionExecutionMode = (delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr>)t[13];
+        DisableCpuMemArena = (delegate* unmanaged[Cdecl]<IntPtr, IntPtr>)t[19];
         SetSessionGraphOptimizationLevel = (delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr>)t[23];
         SetIntraOpNumThreads = (delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr>)t[24];
         SetInterOpNumThreads = (delegate* unmanaged[Cdecl]<IntPtr, int, IntPtr>)t[25];

@@ -28,6 +28,13 @@ public sealed record SessionOptions
 
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.All;
 
+    /// <summary>
+    /// ORT's CPU memory arena (default on) keeps each session's peak working memory after a run. Off:
+    /// memory is returned after every run, so many sessions run in turn (one per task) peak at one
+    /// session's working set instead of the sum.
+    /// </summary>
+    public bool CpuMemoryArena { get; init; } = true;
+
     public ExecutionDevice Device { get; init; } = ExecutionDevice.Cpu;
 
     /// <summary>CUDA device index when <see cref="Device"/> is CUDA.</summary>
@@ -48,6 +55,7 @@ public sealed record SessionOptions
             api.Check(api.SetIntraOpNumThreads(p, IntraOpThreads));
             api.Check(api.SetInterOpNumThreads(p, InterOpThreads));
             api.Check(api.SetSessionGraphOptimizationLevel(p, (int)OptimizationLevel));
+            if (!CpuMemoryArena) api.Check(api.DisableCpuMemArena(p));
             if (Device == ExecutionDevice.Cuda) AppendCuda(api, env, p);
             return options;
         }

@@ -54,6 +54,14 @@ public class ZooBuilderTests
         Assert.That(again.Folder, Is.EqualTo(one.Folder));
         Assert.That(again.Tasks, Is.EqualTo(one.Tasks));
         foreach (string f in files) Assert.That(File.GetLastWriteTimeUtc(Path.Combine(one.Folder, f)), Is.EqualTo(stamps[f]), f);
+
+        // A damaged zoo (a file deleted by hand) is rebuilt, to the same bytes.
+        string victim = Path.Combine(two.Folder, "finetuned", "mnist-parity.onnx");
+        byte[] before = File.ReadAllBytes(victim);
+        File.Delete(victim);
+        ZooBuilder.BuildOrLoad(Options("b", 2, "mnist-parity", "fashion-rot90"));
+        Assert.That(ZooBuilder.BuildCount, Is.EqualTo(builds + 1));
+        Assert.That(File.ReadAllBytes(victim), Is.EqualTo(before));
     }
 
     [Test]

@@ -175,8 +175,9 @@ public sealed unsafe class InferenceSessionTests
         var (y, z) = Expected(x);
         foreach (var level in Enum.GetValues<GraphOptimizationLevel>())
         foreach (var (intra, inter, parallel) in new[] { (1, 1, false), (2, 1, false), (0, 0, false), (1, 2, true) })
+        foreach (bool arena in new[] { true, false })
         {
-            var options = new SessionOptions { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level };
+            var options = new SessionOptions { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level, CpuMemoryArena = arena };
             using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w), options);
             using var outputs = session.Run(Feed(x));
             Assert.That(outputs["y"].Read<float>().ToArray(), Is.EqualTo(y), options.ToString());

@@ -1,0 +1,27 @@
+using Amalgam.Engine.Methods;
+
+namespace Amalgam.Engine.Tests.Methods;
+
+/// <summary>The registry's declarations agree with the methods they create.</summary>
+public class RegistryTests
+{
+    private static readonly string[] DataDependent = ["regmean", "fisher", "adamerging", "cat"];
+
+    [Test]
+    public void Registry_lists_the_contracts_methods_in_order()
+    {
+        Assert.That(MethodRegistry.All.Select(m => m.Name), Is.EqualTo(new[]
+        {
+            "average", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "pcb",
+            "consensus", "regmean", "fisher", "adamerging", "cat",
+        }));
+    }
+
+    [TestCaseSource(typeof(MethodRegistry), nameof(MethodRegistry.All))]
+    public void Spec_NeedsData_matches_the_method_created_with_defaults(MethodSpec spec)
+    {
+        var method = spec.Create(new MergeSettings(spec, 3, new Dictionary<string, string>(), 0, new Dictionary<string, double?[]>()));
+        Assert.That(spec.NeedsData, Is.EqualTo(method.NeedsData), spec.Name);
+        Assert.That(spec.NeedsData, Is.EqualTo(DataDependent.Contains(spec.Name)), spec.Name);
+    }
+}
