@@ -28,7 +28,9 @@ namespace Amalgam.Bench.Merge;
 /// with fusionbench defaults, k 0.2, thresholds and majority sign from its own prepasses run in setup)
 /// over a <see cref="TensorGroup"/> holding the inputs in their stored dtype: with all-bf16 tasks the
 /// methods read them in place with the fused <see cref="Bf16Merge"/> kernels (theta0 converted per
-/// tile), so the bf16 method rows measure those kernels, not per-tile conversion.
+/// tile), so the bf16 method rows measure those kernels, not per-tile conversion (TIES:
+/// <see cref="Bf16Merge.TiesMerge"/>, trim + elect + merge + theta0 in one pass; `TiesBf16` is the older
+/// convert-then-f32-kernels sequence, kept for comparison).
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
 [Config(typeof(Columns))]

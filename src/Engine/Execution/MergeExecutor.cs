@@ -19,6 +19,10 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
     private readonly Stopwatch _clock = new();
     private long _bytesRead, _bytesTotal;
     private int _done, _total;
+    // The merge pass's f32 result, reused for every shared tensor (sized for the largest): a fresh allocation per
+    // tensor is new anonymous memory each time (glibc maps large blocks and unmaps them on free), and its page
+    // faults were most of the merge pass's faults and system time.
+    private NativeStorage? _mergeBuffer;
 
     public long BytesRead => _bytesRead;
 
@@ -43,11 +47,19 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
             }
             method.EndPrepass(pass);
         }
-        for (int i = 0; i < problem.Shared.Count; i++)
+        try
         {
-            MergeOne(i, check: passes == 0);
-            _done++;
-            Report("merge");
+            for (int i = 0; i < problem.Shared.Count; i++)
+            {
+                MergeOne(i, check: passes == 0);
+                _done++;
+                Report("merge");
+            }
+        }
+        finally
+        {
+            _mergeBuffer?.Dispose();
+            _mergeBuffer = null;
         }
         CopyPrivate();
         CopyConstants();
@@ -59,7 +71,8 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
     {
         var info = problem.Shared[index];
         using var group = LoadGroup(index, check);
-        using var merged = Tensor.Allocate(info.Name, DType.F32, info.Shape, zero: false);
+        _mergeBuffer ??= new NativeStorage(problem.Shared.Max(t => Shapes.ElementCount(t.Shape) * sizeof(float)), zero: false);
+        using var merged = Tensor.View(info.Name, DType.F32, info.Shape, _mergeBuffer, 0);
         method.Merge(group.Group, merged);
         long bad = FiniteCheck.FirstNonFinite(merged);
         if (bad >= 0)

@@ -163,12 +163,34 @@ public class Ties : MergeMethod
     {
         float lambda = (float)_o.Lambda;
         var mode = _o.Merge;
+        if (_global && _drop is null && g.AllTasksBf16)
+        {
+            MergeBf16(g, merged, lambda, mode);
+            return;
+        }
         ForEachTrimmedTile(g, (start, theta0, trimmed) =>
         {
             int n = trimmed.Length;
             // Elect, disjoint merge and theta0 + lambda * merged in one fused pass (same bits as the three kernels in turn).
             Kernel.ElectMergeAddScaled(trimmed, _weights, _zeroSign, mode, theta0, lambda, merged.Write<float>(start, n));
         }, _kept);
+        _merged += g.Length;
+    }
+
+    /// <summary>
+    /// Global scope without a drop, every task stored as bf16: trim, elect, merge and theta0 + lambda * merged
+    /// in one fused kernel that reads the bf16 tiles in place (same bits as the f32-tile path).
+    /// </summary>
+    private void MergeBf16(TensorGroup g, Tensor merged, float lambda, TiesMergeMode mode)
+    {
+        float[] thresholds = _thresholds ?? new float[g.K];
+        ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
+        {
+            long[] chunkKept = new long[g.K]; // per chunk, not per tile
+            InputTiles.ForEachBf16Tile(g, chunk, (start, n, theta0, thetas) =>
+                Bf16Merge.TiesMerge(theta0, thetas, thresholds, _weights, _zeroSign, mode, lambda, merged.Write<float>(start, n), chunkKept));
+            for (int k = 0; k < g.K; k++) Interlocked.Add(ref _kept[k], chunkKept[k]);
+        });
         _merged += g.Length;
     }
 

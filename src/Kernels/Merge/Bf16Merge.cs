@@ -13,7 +13,7 @@ namespace Amalgam.Kernels.Merge;
 /// order (no fused multiply-add), so results are bit-identical to converting first and running
 /// <see cref="TaskArithmetic.Merge"/> / <see cref="Ties.SubtractTrim"/> / <see cref="TaskArithmetic.SubtractInto"/>.
 /// </summary>
-public static unsafe class Bf16Merge
+public static unsafe partial class Bf16Merge
 {
     /// <summary>
     /// output = theta0 + lambda * sum_k weights[k] * (thetas[k] - theta0) with bf16 task tiles at the
