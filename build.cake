@@ -5,6 +5,7 @@
 //   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
 //   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
 //   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
+//   Demo       artifacts/amalgam demo: the TinyTasks merge benchmark (--out=DIR, --quick, --demo-args="...").
 #nullable enable
 using System.Formats.Tar;
 using System.IO.Compression;
@@ -225,11 +226,26 @@ Task("Bench")
         new DotNetRunSettings { Configuration = "Release", NoRestore = true });
 });
 
+// The end-to-end demo: `artifacts/amalgam demo` builds (or loads from the cache) the TinyTasks model zoo,
+// merges it with every method and writes results.md, results.json and report.html.
+// ./build.sh --target=Demo [--out=DIR] [--quick] [--demo-args="--size base --methods ties,pcb"]
 Task("Demo")
+    .IsDependentOn("Bootstrap")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    throw new Exception("the demo (amalgam demo, TinyTasks-8) is not built yet: see issue #8");
+    var args = new ProcessArgumentBuilder().Append("demo").Append("--out").AppendQuoted(Argument("out", $"{root}/demo-results"));
+    if (HasArgument("quick")) args.Append("--quick");
+    var extra = Argument("demo-args", "");
+    if (extra.Length > 0) args.Append(extra);
+    Information($"demo: {artifacts}/amalgam {args.Render()}");
+    int exit = StartProcess($"{artifacts}/amalgam", new ProcessSettings
+    {
+        Arguments = args,
+        WorkingDirectory = root,
+        EnvironmentVariables = new Dictionary<string, string> { ["AMALGAM_CACHE"] = cache },
+    });
+    if (exit != 0) throw new Exception($"amalgam demo failed (exit code {exit})");
 });
 
 RunTarget(target);

@@ -13,5 +13,6 @@ internal static class AmalgamCli
             MergeCommand.Create(),
             GradCommand.Create(),
             EvalCommand.Create(),
+            DemoCommand.Create(),
         };
 }

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using Amalgam.Engine.Demo;
+using Amalgam.Kernels;
+
+namespace Amalgam.Cli.Commands;
+
+/// <summary>
+/// `amalgam demo [--out DIR] [--size tiny|small|base] [--tasks a,b,...] [--methods m1,m2,...]
+/// [--seed N] [--threads N] [--budget X] [--steps N] [--quick] [--keep-models] [--cache DIR]`:
+/// builds or loads the TinyTasks model zoo, merges it with every method, prints the accuracy table
+/// and writes results.json, results.md and report.html.
+/// </summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var @out = new Option<string>("--out") { Description = "folder for results.json, results.md and report.html", DefaultValueFactory = _ => "demo-results" };
+        var size = new Option<string>("--size") { Description = "zoo tower size (default small; tiny with --quick)" };
+        size.AcceptOnlyFromAmong("tiny", "small", "base");
+        var tasks = new Option<string>("--tasks") { Description = "comma-separated TinyTasks names (default: all eight; mnist,fashion with --quick)" };
+        var methods = new Option<string>("--methods") { Description = "comma-separated methods to run (default: every registered method; adamerging runs its four variants)" };
+        var seed = new Option<ulong>("--seed") { Description = "seed of the zoo and of the merges" };
+        var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores)" };
+        var budget = new Option<double?>("--budget") { Description = "zoo training budget scale (1 = the size's defaults)" };
+        var steps = new Option<int?>("--steps") { Description = "AdaMerging steps (default: the method's; stated under the table when set)" };
+        var quick = new Option<bool>("--quick") { Description = "reduced run: tiny tower, 2 tasks, small budget, few AdaMerging steps (a smoke test)" };
+        var keep = new Option<bool>("--keep-models") { Description = "keep the merged models under OUT/models/" };
+        var cache = new Option<string>("--cache") { Description = "zoo cache folder (default: <amalgam cache>/zoo)" };
+        var command = new Command("demo", "Build (or load) the TinyTasks model zoo, merge it with every method and report accuracy per task (results.md, results.json, report.html).")
+        {
+            @out, size, tasks, methods, seed, threads, budget, steps, quick, keep, cache,
+        };
+        command.SetAction(parsed =>
+        {
+            int? t = parsed.GetValue(threads);
+            if (t is < 1) throw new BadInputException($"--threads {t}: must be at least 1");
+            TextWriter err = Console.Error;
+            var options = new DemoOptions
+            {
+                Out = parsed.GetValue(@out)!,
+                Size = parsed.GetValue(size),
+                Tasks = List(parsed.GetValue(tasks), "--tasks"),
+                Methods = List(parsed.GetValue(methods), "--methods"),
+                Seed = parsed.GetValue(seed),
+                Threads = t ?? 0,
+                Budget = parsed.GetValue(budget),
+                Steps = parsed.GetValue(steps),
+                Quick = parsed.GetValue(quick),
+                KeepModels = parsed.GetValue(keep),
+                CacheDir = parsed.GetValue(cache),
+                Progress = new DemoProgressView(err),
+            };
+            var results = DemoRunner.Run(options);
+            Print(Console.Out, results);
+            Console.Out.WriteLine($"wrote {string.Join(", ", new[] { DemoRunner.ResultsMarkdownFile, DemoRunner.ResultsJsonFile, DemoRunner.ReportHtmlFile }.Select(f => Path.Combine(options.Out, f)))}");
+            return CommandRunner.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>The table as aligned text, then the legend, notes, failures and timing.</summary>
+    internal static void Print(TextWriter o, DemoResults results)
+    {
+        var headers = ResultsTable.Headers(results);
+        var table = new TextTable([.. headers]);
+        for (int c = 0; c < headers.Count; c++)
+            if (ResultsTable.IsNumeric(c)) table.RightAligned.Add(c);
+        foreach (var cells in ResultsTable.Cells(results)) table.Add(cells);
+        o.WriteLine();
+        table.WriteTo(o);
+        o.WriteLine();
+        o.WriteLine(ResultsTable.Legend(results));
+        foreach (string note in results.Notes) o.WriteLine($"note: {note}");
+        foreach (string failure in ResultsTable.Failures(results)) o.WriteLine($"failed: {failure}");
+        foreach (string line in ResultsTable.Context(results)) o.WriteLine(line);
+    }
+
+    /// <summary>A comma-separated list (blank entries dropped); null when the option was not given.</summary>
+    internal static IReadOnlyList<string>? List(string? text, string option)
+    {
+        if (text is null) return null;
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0) throw new BadInputException($"{option} '{text}': expected a comma-separated list");
+        return items;
+    }
+}

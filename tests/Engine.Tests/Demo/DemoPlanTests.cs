@@ -1,0 +1,43 @@
+using Amalgam.Engine.Demo;
+using Amalgam.Engine.Methods;
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Tests.Demo;
+
+public class DemoPlanTests
+{
+    [Test]
+    public void EveryRegisteredMethodIsARowInRegistryOrder()
+    {
+        var rows = DemoPlan.Rows(null, steps: null);
+        var expected = MethodRegistry.All.SelectMany(s => s.Name == DemoPlan.AdaMerging ? Enumerable.Repeat(s.Name, 4) : [s.Name]);
+        Assert.That(rows.Select(r => r.Method), Is.EqualTo(expected));
+        Assert.That(rows.Select(r => r.Id).Distinct().Count(), Is.EqualTo(rows.Count));
+        Assert.That(rows.Where(r => r.Method != DemoPlan.AdaMerging).SelectMany(r => r.Settings), Is.Empty, "defaults only");
+    }
+
+    [Test]
+    public void MethodsSubsetKeepsRegistryOrderAndRejectsUnknownNames()
+    {
+        var rows = DemoPlan.Rows(["ties", "average"], steps: 5);
+        Assert.That(rows.Select(r => r.Id), Is.EqualTo(new[] { "average", "ties" }));
+        var e = Assert.Throws<BadInputException>(() => DemoPlan.Rows(["ties", "nope"], null))!;
+        Assert.That(e.Message, Does.StartWith("--methods: unknown method 'nope'").And.Contain("task_arithmetic"));
+    }
+
+    [Test]
+    public void AdaMergingGivesTaskAndLayerWiseEachPlainAndPlusPlus()
+    {
+        var spec = new MethodSpec("adamerging", "test double",
+            [ParameterSpec.Choice("granularity", "layer", "coefficients", "task", "layer"), ParameterSpec.Int("steps", 500, "steps")],
+            _ => throw new NotSupportedException());
+        var rows = DemoPlan.AdaMergingRows(spec, steps: 40).ToList();
+        Assert.That(rows.Select(r => r.Name), Is.EqualTo(new[]
+        {
+            "AdaMerging (task-wise)", "AdaMerging++ (task-wise)", "AdaMerging (layer-wise)", "AdaMerging++ (layer-wise)",
+        }));
+        Assert.That(rows[0].Settings, Is.EquivalentTo(new Dictionary<string, string> { ["granularity"] = "task", ["steps"] = "40" }));
+        Assert.That(rows[3].Settings, Is.EquivalentTo(new Dictionary<string, string> { ["granularity"] = "layer", ["ties_preprocess"] = "true", ["steps"] = "40" }));
+        Assert.That(DemoPlan.AdaMergingRows(spec, steps: null).All(r => !r.Settings.ContainsKey("steps")));
+    }
+}
