@@ -94,6 +94,7 @@ public static class CatBases
 
     private static CatBasis ReducedBasis(IReadOnlyList<float[]> blocks, IReadOnlyList<float> weights, int m, int dOut, BasisRule rule, CatTimings? timings)
     {
+        if (m == 0) return new CatBasis(0, dOut, [], 0f); // G = 0: no positive eigenvalue.
         timings?.Eigen.Start();
         var a = new float[(long)m * dOut];
         long offset = 0;
