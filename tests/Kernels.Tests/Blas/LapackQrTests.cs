@@ -74,4 +74,28 @@ public class LapackQrTests
         var e = Assert.Throws<ArgumentException>(() => Lapack.QrOfTranspose(3, 4, a, 4, r, 3));
         Assert.That(e!.Message, Does.Contain("(1, 1)"));
     }
+
+    [TestCase(7, 31, 33, 3)]
+    [TestCase(20, 50, 50, 20)]
+    [TestCase(4, 4, 6, 2)]
+    public void MultiplyByImplicitQMatchesExplicitQ(int m, int n, int lda, int count)
+    {
+        var rng = new Random(m + 17 * n);
+        float[] a = Random(rng, m, n, lda);
+        float[] explicitQ = (float[])a.Clone();
+        float[] r = new float[m * m], r2 = new float[m * m], tau = new float[m];
+        Lapack.QrOfTransposeReflectors(m, n, a, lda, r, m, tau);
+        Lapack.QrOfTranspose(m, n, explicitQ, lda, r2, m);
+        Assert.That(r, Is.EqualTo(r2), "same R either way");
+        int vStride = m + 2, outStride = n + 1;
+        float[] v = Random(rng, count, m, vStride);
+        float[] result = new float[count * outStride];
+        Array.Fill(result, float.NaN);
+
+        Lapack.MultiplyByQOfTranspose(m, n, a, lda, tau, count, v, vStride, result, outStride);
+
+        var expected = ToDouble(v, count, m, vStride) * ToDouble(explicitQ, m, n, lda); // (Q V^T)^T = V Q^T
+        Assert.That(MaxAbs(ToDouble(result, count, n, outStride) - expected), Is.LessThan(50 * n * FloatEps), "V Q^T");
+        for (int i = 0; i < count; i++) Assert.That(result[i * outStride + n], Is.NaN, $"padding of row {i} was written");
+    }
 }

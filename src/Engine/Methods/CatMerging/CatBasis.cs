@@ -104,7 +104,9 @@ public static class CatBases
             offset += b.Length;
         }
         var r = new float[(long)m * m];
-        Lapack.QrOfTranspose(m, dOut, a, dOut, r, m); // a: rows = columns of Q.
+        var tau = new float[m];
+        // Q stays implicit (Householder reflectors in a): only the kept eigenvectors are mapped by it.
+        Lapack.QrOfTransposeReflectors(m, dOut, a, dOut, r, m, tau);
         // M = R S R^T = sum_j w_j R_j R_j^T with R_j block j's columns of R (upper triangle only,
         // which is all ssyevr reads, so M is exactly symmetric).
         var mm = new float[(long)m * m];
@@ -118,8 +120,7 @@ public static class CatBases
         var small = TopEigenvectors(mm, m, rule);
         // B = V Q^T: each kept eigenvector v (length m) maps to Q v (length d_out), still orthonormal.
         var rows = new float[(long)small.Rank * dOut];
-        if (small.Rank > 0)
-            BlasLevel3.Sgemm(Transpose.No, Transpose.No, small.Rank, dOut, m, 1f, small.Rows, m, a, dOut, 0f, rows, dOut);
+        Lapack.MultiplyByQOfTranspose(m, dOut, a, dOut, tau, small.Rank, small.Rows, m, rows, dOut);
         timings?.Eigen.Stop();
         return new CatBasis(small.Rank, dOut, rows, small.LargestEigenvalue);
     }
