@@ -50,6 +50,15 @@ internal sealed unsafe class OpenBlasNative
     // sgelsd_(M, N, NRHS, A, LDA, B, LDB, S, RCOND, RANK, WORK, LWORK, IWORK, INFO)
     public readonly delegate* unmanaged<int*, int*, int*, float*, int*, float*, int*, float*, float*, int*, float*, int*, int*, int*, void> Sgelsd;
 
+    // sgeqrf_(M, N, A, LDA, TAU, WORK, LWORK, INFO)
+    public readonly delegate* unmanaged<int*, int*, float*, int*, float*, float*, int*, int*, void> Sgeqrf;
+
+    // sorgqr_(M, N, K, A, LDA, TAU, WORK, LWORK, INFO)
+    public readonly delegate* unmanaged<int*, int*, int*, float*, int*, float*, float*, int*, int*, void> Sorgqr;
+
+    // sormqr_(SIDE, TRANS, M, N, K, A, LDA, TAU, C, LDC, WORK, LWORK, INFO, len(SIDE), len(TRANS))
+    public readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, int*, float*, float*, int*, float*, int*, int*, nuint, nuint, void> Sormqr;
+
     // Optional OpenBLAS extras (absent from other BLAS builds); null when not exported.
     public readonly delegate* unmanaged<int, void> SetNumThreads;
     public readonly delegate* unmanaged<int> GetNumThreads;
@@ -65,6 +74,9 @@ internal sealed unsafe class OpenBlasNative
             int*, float*, float*, int*, int*, float*, int*, int*, int*, int*, nuint, nuint, nuint, void>)Export(handle, "ssyevr_");
         Sposv = (delegate* unmanaged<byte*, int*, int*, float*, int*, float*, int*, int*, nuint, void>)Export(handle, "sposv_");
         Sgelsd = (delegate* unmanaged<int*, int*, int*, float*, int*, float*, int*, float*, float*, int*, float*, int*, int*, int*, void>)Export(handle, "sgelsd_");
+        Sgeqrf = (delegate* unmanaged<int*, int*, float*, int*, float*, float*, int*, int*, void>)Export(handle, "sgeqrf_");
+        Sorgqr = (delegate* unmanaged<int*, int*, int*, float*, int*, float*, float*, int*, int*, void>)Export(handle, "sorgqr_");
+        Sormqr = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, int*, float*, float*, int*, float*, int*, int*, nuint, nuint, void>)Export(handle, "sormqr_");
         SetNumThreads = (delegate* unmanaged<int, void>)OptionalExport(handle, "openblas_set_num_threads");
         GetNumThreads = (delegate* unmanaged<int>)OptionalExport(handle, "openblas_get_num_threads");
         GetConfig = (delegate* unmanaged<byte*>)OptionalExport(handle, "openblas_get_config");
