@@ -1,5 +1,6 @@
 using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.Methods;
+using Amalgam.Engine.Problem;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Blas;
@@ -62,15 +63,18 @@ public static class TaskInputs
         return v;
     }
 
-    /// <summary>tau = theta_k - theta0 of one shared parameter in f32 (stored layout).</summary>
-    public static float[] TaskVector(MergeContext context, string name, int k)
+    /// <summary>tau_k = theta_k - theta0 of one shared parameter for every task k, in f32 (stored layout); theta0 is read once.</summary>
+    public static float[][] TaskVectors(MergeProblem problem, string name)
     {
-        using var theta0 = context.Problem.Base.Load(name);
-        using var theta = context.Problem.Tasks[k].Load(name);
-        var b = Float32(theta0);
-        var t = Float32(theta);
-        for (long i = 0; i < t.LongLength; i++) t[i] -= b[i];
-        return t;
+        var b = Float32Of(problem.Base, name);
+        var taus = new float[problem.K][];
+        for (int k = 0; k < problem.K; k++)
+        {
+            var t = Float32Of(problem.Tasks[k], name);
+            for (long i = 0; i < t.LongLength; i++) t[i] -= b[i];
+            taus[k] = t;
+        }
+        return taus;
     }
 }
 

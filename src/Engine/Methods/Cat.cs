@@ -97,14 +97,14 @@ public sealed class Cat : MergeMethod
         foreach (var op in linears)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var tasks = Enumerable.Range(0, problem.K).Select(k => TaskInputs.TaskVector(context, op.Weight, k)).ToList();
+            var tasks = TaskInputs.TaskVectors(problem, op.Weight);
             var rows = stats.Select(s => s.Rows(op.Weight)).ToList();
             _linear[op.Weight] = (op, CatBases.Compute(tasks, op.StoredTransposed, op.DIn, op.DOut, rows, _lambdaLin, _rule, Timings));
             Report(context, "bases", ++done, linears.Count, clock, op.Weight);
         }
         foreach (string scale in graph.Norms.Select(n => n.Scale).Distinct())
         {
-            var t = Enumerable.Range(0, problem.K).Select(k => TaskInputs.TaskVector(context, scale, k)).ToArray();
+            var t = TaskInputs.TaskVectors(problem, scale);
             var m = stats.Select(s => s.NormSquares[scale]).ToArray();
             var dims = CatMasks.LayerNormScale(t, m, _lambdaLn, _nLn);
             _norms[scale] = (t, dims);

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.Execution;
+using Amalgam.Engine.Features;
 using Amalgam.Engine.Methods.FisherMerging;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
@@ -45,7 +46,7 @@ public sealed class Fisher(long samples) : MergeMethod
         long total = samples * problem.K;
         // Every data file is checked before the first (long) estimation; each is read again when its turn comes, so only one is held at a time.
         for (int k = 0; k < problem.K; k++)
-            using (Load(context, k)) { }
+            using (TaskInputs.LoadData(context, k, samples, "fisher")) { }
         _fisher = new Dictionary<string, Tensor>[problem.K];
         // One estimator (its gradient sessions built once) for all tasks: the graphs are validated equal, constants too;
         // shared parameters and the float task-private ones (heads) are bound per task.
@@ -56,7 +57,7 @@ public sealed class Fisher(long samples) : MergeMethod
             for (int k = 0; k < problem.K; k++)
             {
                 var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
-                using var data = Load(context, k);
+                using var data = TaskInputs.LoadData(context, k, samples, "fisher");
                 string detail = $"task {k + 1}/{problem.K}";
                 long before = samples * k;
                 void Report(long done) => context.Progress?.Report(new MergeProgress("fisher", (int)(before + done), (int)total, 0, 0, clock.Elapsed) { Detail = detail });
@@ -70,15 +71,6 @@ public sealed class Fisher(long samples) : MergeMethod
             throw;
         }
         _seconds = clock.Elapsed.TotalSeconds;
-    }
-
-    /// <summary>Task k's inputs, checked against its model and holding at least `samples` samples.</summary>
-    private SampleData Load(MergeContext context, int k)
-    {
-        var data = SampleData.Load(((OnnxCheckpoint)context.Problem.Tasks[k]).Model, context.Data[k]);
-        if (data.Count >= samples) return data;
-        data.Dispose();
-        throw new BadInputException($"{context.Data[k]}: {data.Count} samples, but fisher samples={samples} needs at least {samples} (lower it with --set samples=N)");
     }
 
     public override void Merge(TensorGroup g, Tensor merged)
