@@ -25,7 +25,8 @@ public class MergeProblemTests
         Assert.That(p.TaskNames, Is.EqualTo(new[] { "task0", "task1" }));
         var expectedShared = TestModels.Mixed.Select(s => s.Name).Where(n => !n.StartsWith("c.")).OrderBy(n => n, StringComparer.Ordinal);
         Assert.That(p.Shared.Select(t => t.Name), Is.EqualTo(expectedShared));
-        Assert.That(p.Private.Select(t => t.Name), Is.EqualTo(new[] { "c.half" }));
+        Assert.That(p.Private.Select(t => t.Select(i => i.Name)), Is.EqualTo(new[] { new[] { "c.half" }, new[] { "c.half" } }));
+        Assert.That(p.BasePrivate.Select(t => t.Name), Is.EqualTo(new[] { "c.half" }));
         Assert.That(p.Constants.Select(t => t.Name), Is.EqualTo(new[] { "position_ids" }));
     }
 

@@ -32,8 +32,8 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
         int passes = method.PrepassCount;
         long modelShared = problem.SharedBytes;
         _bytesTotal = (passes + 1) * (problem.K + 1) * modelShared
-            + problem.Private.Sum(t => t.ByteLength) * problem.K + problem.Constants.Sum(t => t.ByteLength);
-        _total = (passes + 1) * problem.Shared.Count + problem.Private.Count * problem.K + problem.Constants.Count;
+            + problem.Private.Sum(p => p.Sum(t => t.ByteLength)) + problem.Constants.Sum(t => t.ByteLength);
+        _total = (passes + 1) * problem.Shared.Count + problem.Private.Sum(p => p.Count) + problem.Constants.Count;
         Report("start");
         output.Open();
         for (int pass = 0; pass < passes; pass++)
@@ -88,10 +88,11 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
         }
     }
 
+    /// <summary>Each task's own private tensors (its shapes), from its own file.</summary>
     private void CopyPrivate()
     {
         for (int k = 0; k < problem.K; k++)
-            foreach (var info in problem.Private)
+            foreach (var info in problem.Private[k])
             {
                 var task = problem.Tasks[k];
                 if (info.DType.IsFloat())

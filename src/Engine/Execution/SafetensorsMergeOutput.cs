@@ -8,8 +8,9 @@ namespace Amalgam.Engine.Execution;
 /// <summary>
 /// Safetensors output: one file, or a sharded checkpoint (index + shards of at most the base's
 /// largest shard size) when the base is sharded and --out is a folder or an index json; with
-/// task-private parameters, one such model per task named after the task. Float tensors are written
-/// in the requested dtype, else in the base's.
+/// task-private parameters, one such model per task named after the task, laid out as the task's
+/// own file (its tensor order, its private tensors with their own shapes, its metadata) with the
+/// merged shared tensors. Float tensors are written in the requested dtype, else in the stored one.
 /// </summary>
 internal sealed class SafetensorsMergeOutput : MergeOutput
 {
@@ -19,7 +20,7 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
     private bool _committed;
 
     /// <summary>One output model: a single file (Folder null) or a sharded checkpoint.</summary>
-    private sealed record Target(string Path, string? Folder, string BaseName)
+    private sealed record Target(string Path, string? Folder, string BaseName, SafetensorsCheckpoint Source)
     {
         public SafetensorsWriter? Single;
         public ShardedSafetensorsWriter? Sharded;
@@ -35,35 +36,38 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         const string indexSuffix = ".safetensors.index.json";
         if (p.HasPrivate)
         {
-            foreach (string task in p.TaskNames)
+            for (int k = 0; k < p.K; k++)
+            {
+                string task = p.TaskNames[k];
+                var source = (SafetensorsCheckpoint)p.Tasks[k];
                 _targets.Add(sc.IsSharded
-                    ? new Target(System.IO.Path.Combine(full, task + indexSuffix), full, task)
-                    : new Target(System.IO.Path.Combine(full, task + ".safetensors"), null, task));
+                    ? new Target(System.IO.Path.Combine(full, task + indexSuffix), full, task, source)
+                    : new Target(System.IO.Path.Combine(full, task + ".safetensors"), null, task, source));
+            }
         }
         else if (full.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
         {
-            _targets.Add(new Target(full, null, ""));
+            _targets.Add(new Target(full, null, "", sc));
         }
         else if (full.EndsWith(indexSuffix, StringComparison.OrdinalIgnoreCase))
         {
             string name = System.IO.Path.GetFileName(full);
-            _targets.Add(new Target(full, System.IO.Path.GetDirectoryName(full)!, name[..^indexSuffix.Length]));
+            _targets.Add(new Target(full, System.IO.Path.GetDirectoryName(full)!, name[..^indexSuffix.Length], sc));
         }
         else if (sc.IsSharded && !File.Exists(full))
         {
-            _targets.Add(new Target(System.IO.Path.Combine(full, "model" + indexSuffix), full, "model"));
+            _targets.Add(new Target(System.IO.Path.Combine(full, "model" + indexSuffix), full, "model", sc));
         }
         else
         {
             throw new BadInputException($"--out {outPath}: safetensors inputs need a .safetensors output file{(sc.IsSharded ? ", a folder or a *.safetensors.index.json" : "")}");
         }
-        var declarations = Declarations();
         foreach (var t in _targets)
         {
             if (t.Folder is null) t.Files.Add(t.Path);
             else
             {
-                int shards = ShardCount(declarations, sc.MaxShardBytes);
+                int shards = ShardCount(Declarations(t), sc.MaxShardBytes);
                 for (int i = 0; i < shards; i++) t.Files.Add(System.IO.Path.Combine(t.Folder, $"{t.BaseName}-{i + 1:D5}-of-{shards:D5}.safetensors"));
                 t.Files.Add(t.Path);
             }
@@ -81,16 +85,16 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         for (int k = 0; k < _targets.Count; k++)
         {
             var t = _targets[k];
-            var decl = Declarations();
+            var decl = Declarations(t);
             if (t.Folder is null)
             {
                 EnsureFolder(System.IO.Path.GetDirectoryName(t.Path)!);
-                t.Single = new SafetensorsWriter(t.Path, decl, Metadata());
+                t.Single = new SafetensorsWriter(t.Path, decl, Metadata(t.Source));
             }
             else
             {
                 EnsureFolder(t.Folder);
-                t.Sharded = new ShardedSafetensorsWriter(t.Folder, decl, sc.MaxShardBytes, Metadata(), t.BaseName);
+                t.Sharded = new ShardedSafetensorsWriter(t.Folder, decl, sc.MaxShardBytes, Metadata(t.Source), t.BaseName);
             }
         }
     }
@@ -135,14 +139,16 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         else t.Sharded!.Write(value);
     }
 
-    /// <summary>Tensors of every output model (all hold the same names and shapes) in the base's order, in their output dtypes.</summary>
-    private List<SafetensorsDeclaration> Declarations() =>
-        _p.Base.Tensors.Select(i => new SafetensorsDeclaration(i.Name, OutputDType(i), i.Shape)).ToList();
+    /// <summary>
+    /// Tensors of one output model in its source's order (the base's, or with --private the task's own,
+    /// which holds the base's shared tensors and constants plus its own private ones), in their output dtypes.
+    /// </summary>
+    private List<SafetensorsDeclaration> Declarations(Target t) =>
+        t.Source.Tensors.Select(i => new SafetensorsDeclaration(i.Name, OutputDType(i), i.Shape)).ToList();
 
-    private IReadOnlyDictionary<string, string>? Metadata()
+    private static IReadOnlyDictionary<string, string>? Metadata(SafetensorsCheckpoint source)
     {
-        var sc = (SafetensorsCheckpoint)_p.Base;
-        var m = sc.Metadata.Where(kv => kv.Key != "total_size").ToDictionary(kv => kv.Key, kv => kv.Value);
+        var m = source.Metadata.Where(kv => kv.Key != "total_size").ToDictionary(kv => kv.Key, kv => kv.Value);
         return m.Count == 0 ? null : m;
     }
 

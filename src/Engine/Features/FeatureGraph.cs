@@ -17,9 +17,13 @@ public sealed class FeatureGraph
     /// <summary>The shared weights that have at least one linear op, in graph order.</summary>
     public IReadOnlyList<string> LinearWeights => Linears.Select(l => l.Weight).Distinct().ToList();
 
-    /// <summary>The feature graph of a merge problem's base model over its shared parameters (ONNX problems only).</summary>
+    /// <summary>
+    /// The feature graph of a merge problem over its shared parameters (ONNX problems only), found in the
+    /// first task model: the task graphs are validated to agree outside private parameters, and the base
+    /// may be a headless backbone whose graph was not compared.
+    /// </summary>
     public static FeatureGraph Of(Problem.MergeProblem problem) =>
-        Find(((Checkpoints.OnnxCheckpoint)problem.Base).Model, problem.Shared.Select(t => t.Name).ToHashSet(StringComparer.Ordinal));
+        Find(((Checkpoints.OnnxCheckpoint)problem.Tasks[0]).Model, problem.Shared.Select(t => t.Name).ToHashSet(StringComparer.Ordinal));
 
     public static FeatureGraph Find(OnnxModel model, IReadOnlySet<string> shared)
     {

@@ -19,6 +19,7 @@ public sealed class MergeResult
     public required long BytesRead { get; init; }
     public ulong Seed { get; init; }
     public int SharedTensors { get; init; }
+    /// <summary>Distinct names of task-private tensors over all tasks (each task keeps its own values and shapes).</summary>
     public int PrivateTensors { get; init; }
 
     /// <summary>The method's own results (its WriteReport output) as a JSON object text.</summary>

@@ -48,7 +48,7 @@ public static class Merger
                 BytesRead = executor.BytesRead,
                 Seed = request.Seed,
                 SharedTensors = problem.Shared.Count,
-                PrivateTensors = problem.Private.Count,
+                PrivateTensors = problem.Private.SelectMany(t => t).Select(t => t.Name).Distinct().Count(),
                 MethodResultsJson = MethodResults(method, method.WriteReport),
                 TopLevelJson = MethodResults(method, method.WriteTopLevel),
             };

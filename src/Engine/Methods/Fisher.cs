@@ -48,15 +48,19 @@ public sealed class Fisher(long samples) : MergeMethod
         for (int k = 0; k < problem.K; k++)
             using (TaskInputs.LoadData(context, k, samples, "fisher")) { }
         _fisher = new Dictionary<string, Tensor>[problem.K];
-        // One estimator (its gradient sessions built once) for all tasks: the graphs are validated equal, constants too;
-        // shared parameters and the float task-private ones (heads) are bound per task.
-        var heads = problem.Private.Where(t => t.DType is DType.F32 or DType.F64).Select(t => t.Name).ToList();
-        using var estimator = new FisherEstimator(((OnnxCheckpoint)problem.Tasks[0]).Model, parameters, heads);
+        // One estimator (its gradient sessions built once) per head shape: the graphs are validated equal outside the
+        // private parameters, constants too; shared parameters and the float task-private ones (heads) are bound per
+        // task. Tasks whose heads have other shapes (their own class counts) need sessions of their own.
+        var estimators = new Dictionary<string, FisherEstimator>(StringComparer.Ordinal);
         try
         {
             for (int k = 0; k < problem.K; k++)
             {
                 var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
+                var heads = problem.Private[k].Where(t => t.DType is DType.F32 or DType.F64).ToList();
+                string signature = string.Join(";", heads.Select(t => t.ToString()));
+                if (!estimators.TryGetValue(signature, out var estimator))
+                    estimators[signature] = estimator = new FisherEstimator(model, parameters, heads.Select(t => t.Name).ToList());
                 using var data = TaskInputs.LoadData(context, k, samples, "fisher");
                 string detail = $"task {k + 1}/{problem.K}";
                 long before = samples * k;
@@ -69,6 +73,10 @@ public sealed class Fisher(long samples) : MergeMethod
         {
             Release();
             throw;
+        }
+        finally
+        {
+            foreach (var e in estimators.Values) e.Dispose();
         }
         _seconds = clock.Elapsed.TotalSeconds;
     }

@@ -8,8 +8,11 @@ namespace Amalgam.Engine.Problem;
 /// What a merge works on: the base checkpoint, K task checkpoints in task order, and the split of
 /// their tensors into shared float parameters (merged; sorted by name, the fixed global order),
 /// task-private parameters (named by the <c>--private</c> regex, kept per task) and non-float
-/// constants (copied from the base). <see cref="Open"/> validates everything that can be checked
-/// without reading weights, before any heavy work (see <see cref="ProblemValidator"/>).
+/// constants (copied from the base). Shared parameters and constants come from the base and must
+/// agree exactly in every task; private parameters are each task's own: their shapes may differ
+/// between tasks and from the base (a head per task with its own class count), and the base need
+/// not have them at all. <see cref="Open"/> validates everything that can be checked without
+/// reading weights, before any heavy work (see <see cref="ProblemValidator"/>).
 /// </summary>
 public sealed class MergeProblem : IDisposable
 {
@@ -20,17 +23,17 @@ public sealed class MergeProblem : IDisposable
         TaskNames = taskNames;
         PrivatePattern = privatePattern;
         var shared = new List<TensorInfo>();
-        var priv = new List<TensorInfo>();
         var constants = new List<TensorInfo>();
         foreach (var t in @base.Tensors)
         {
-            if (privatePattern is not null && privatePattern.IsMatch(t.Name)) priv.Add(t);
-            else if (t.DType.IsFloat()) shared.Add(t);
+            if (IsPrivate(t.Name)) continue;
+            if (t.DType.IsFloat()) shared.Add(t);
             else constants.Add(t);
         }
         shared.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         Shared = shared;
-        Private = priv;
+        BasePrivate = @base.Tensors.Where(t => IsPrivate(t.Name)).ToList();
+        Private = tasks.Select(t => (IReadOnlyList<TensorInfo>)t.Tensors.Where(i => IsPrivate(i.Name)).ToList()).ToList();
         Constants = constants;
     }
 
@@ -47,8 +50,17 @@ public sealed class MergeProblem : IDisposable
     /// <summary>Merged float parameters, sorted by name (ordinal).</summary>
     public IReadOnlyList<TensorInfo> Shared { get; }
 
-    /// <summary>Task-private parameters (base order); each task's output keeps its own.</summary>
-    public IReadOnlyList<TensorInfo> Private { get; }
+    /// <summary>
+    /// Task-private parameters per task (<c>Private[k]</c>: task k's own, in its file's order, with its
+    /// own shapes); task k's output keeps them and every model run of task k uses them.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<TensorInfo>> Private { get; }
+
+    /// <summary>The base's tensors matching <c>--private</c> (possibly none: a headless backbone); never merged.</summary>
+    public IReadOnlyList<TensorInfo> BasePrivate { get; }
+
+    /// <summary>True when <paramref name="name"/> matches <c>--private</c>.</summary>
+    public bool IsPrivate(string name) => PrivatePattern?.IsMatch(name) == true;
 
     /// <summary>Non-float tensors not marked private: identical in every model, copied from the base.</summary>
     public IReadOnlyList<TensorInfo> Constants { get; }
@@ -57,8 +69,9 @@ public sealed class MergeProblem : IDisposable
     public long SharedBytes => Shared.Sum(t => t.ByteLength);
 
     /// <summary>
-    /// Opens the base and task models and validates them (same format, names, dtypes, shapes and, for
-    /// ONNX, graph structure; a useful --private regex; identical constants). Throws
+    /// Opens the base and task models and validates them (same format; the same names, dtypes and
+    /// shapes of shared tensors and, for ONNX, the same graph up to private parameters; a useful
+    /// --private regex; identical constants). Throws
     /// <see cref="BadInputException"/> naming the file, tensor or option; nothing stays open then.
     /// </summary>
     public static MergeProblem Open(string basePath, IReadOnlyList<string> taskPaths, string? privateRegex = null)

@@ -11,9 +11,6 @@ namespace Amalgam.Engine.Zoo;
 /// </summary>
 public sealed record VitConfig(int Width, int Depth, int Heads, int EmbedDim, int Patch = 7, int MlpRatio = 4, int Classes = 10, int ImageSide = 28)
 {
-    /// <summary>Every task head has this many outputs (the largest TinyTasks class count), so every task model has the same tensor shapes.</summary>
-    public const int HeadClasses = 10;
-
     /// <summary>"tiny" (CI, about 30k parameters), "small" (default, about 0.2M), "base" (about 2M).</summary>
     public static VitConfig Preset(string size) => size switch
     {

@@ -1,13 +1,14 @@
 namespace Amalgam.Engine.Zoo;
 
 /// <summary>
-/// A built zoo on disk (all ONNX, input `image` [N, 1, 28, 28] float32, output logits). Every model
-/// has the same graph and tensor names; heads (<see cref="PrivateRegex"/>) differ per task.
+/// A built zoo on disk (all ONNX, input `image` [N, 1, 28, 28] float32, output logits [N, C]). Every
+/// model has the same tower; heads (<see cref="PrivateRegex"/>) are per task, with the task's own
+/// class count C (so the logits' class dimension differs between task models too).
 /// </summary>
 /// <param name="Folder">The cache folder holding everything.</param>
-/// <param name="Base">The pretrained tower with a head (merge base; heads are private, so which head does not matter).</param>
+/// <param name="Base">The pretrained tower with the first task's head (merge base; heads are private, so which head does not matter).</param>
 /// <param name="PrivateRegex">Regex naming the head parameters, for `--private`.</param>
-/// <param name="ParameterCount">Parameters of one model (tower + head).</param>
+/// <param name="ParameterCount">Parameters of the tower (what is merged); each task model adds its head, C x (E + 1).</param>
 public sealed record Zoo(string Folder, string Base, IReadOnlyList<ZooTask> Tasks, string PrivateRegex, long ParameterCount, ZooOptions Options);
 
 /// <param name="Name">TinyTasks name.</param>

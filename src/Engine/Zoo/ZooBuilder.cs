@@ -14,7 +14,7 @@ namespace Amalgam.Engine.Zoo;
 /// Arithmetic / TIES / AdaMerging: (1) a ViT tower (<see cref="VitTowerGraph"/>) pretrained
 /// self-supervised on rotation prediction over MNIST + Fashion-MNIST training images, its rotation
 /// head then dropped; (2) per task a linear probe on the frozen pretrained features of the task's
-/// training split (<see cref="LinearProbe"/>): the "zero-shot" head, 10 outputs for every task;
+/// training split (<see cref="LinearProbe"/>): the "zero-shot" head, with the task's own class count;
 /// (3) per task the tower fine-tuned with cross-entropy on the task's training split, its head frozen.
 /// </summary>
 public static class ZooBuilder
@@ -67,10 +67,13 @@ public static class ZooBuilder
         return new Zoo(folder, ZooCache.BaseFile(folder), zooTasks, @"^head\.", ParameterCount(config), options);
     }
 
-    /// <summary>Parameters of one task model (tower + 10-way head) of this size.</summary>
-    public static long ParameterCount(VitConfig config)
+    /// <summary>Parameters of the tower of this size (the shared, merged part; without any head).</summary>
+    public static long ParameterCount(VitConfig config) => ParameterCount(config, classes: null);
+
+    /// <summary>Parameters of one model of this size: the tower plus a head of <paramref name="classes"/> outputs (none when null).</summary>
+    public static long ParameterCount(VitConfig config, int? classes)
     {
-        var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+        var model = classes is int c ? VitTowerGraph.Create(config, 0, "head", c) : VitTowerGraph.Create(config, 0, headName: null);
         return model.ListInitializers().Where(i => i.DType == DType.F32).Sum(i => Shapes.ElementCount(i.Shape));
     }
 
@@ -114,9 +117,9 @@ public static class ZooBuilder
                     SeededRandom.Derive(o.Seed, "probe " + images));
                 Report($"probe {task.Name}", 0, budget.ProbeIterations, null);
                 if (!featureCache.TryGetValue(images, out var f)) featureCache[images] = f = extractor.Run(probeSet.Images, config.EmbedDim);
-                var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, VitConfig.HeadClasses,
+                var (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Labels.Read<long>().ToArray(), config.EmbedDim, task.ClassCount,
                     budget.ProbeIterations, (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {task.Name}", it, budget.ProbeIterations, loss); });
-                var model = TaskModel(config, tower, w, b);
+                var model = TaskModel(config, tower, task.ClassCount, w, b);
                 model.Save(ZooCache.PretrainedFile(folder, task.Name), OnnxSaveOptions.Inline);
                 if (baseWritten is null)
                 {
@@ -140,7 +143,7 @@ public static class ZooBuilder
             var manifest = new
             {
                 format = ZooCache.FormatVersion, size = o.Size, seed = o.Seed, budget = o.Budget, test_samples = o.TestSamples,
-                config, parameters = ParameterCount(config), head_classes = VitConfig.HeadClasses, private_regex = @"^head\.",
+                config, parameters = ParameterCount(config), head_classes = tasks.Select(t => t.ClassCount).ToArray(), private_regex = @"^head\.",
                 base_head = baseWritten, budgets = budget, pretrain_steps = pretrainResult.Steps, pretrain_final_loss = pretrainResult.EpochLosses[^1],
                 tasks = manifestTasks,
             };
@@ -152,13 +155,13 @@ public static class ZooBuilder
         }
     }
 
-    /// <summary>The tower with a task head (weight [10, E] row-major, bias [10]).</summary>
-    private static OnnxModel TaskModel(VitConfig config, IReadOnlyDictionary<string, Tensor> tower, float[] weight, float[] bias)
+    /// <summary>The tower with a task head of the task's own class count C (weight [C, E] row-major, bias [C]).</summary>
+    private static OnnxModel TaskModel(VitConfig config, IReadOnlyDictionary<string, Tensor> tower, int classes, float[] weight, float[] bias)
     {
-        var model = VitTowerGraph.Create(config, 0, "head", VitConfig.HeadClasses);
+        var model = VitTowerGraph.Create(config, 0, "head", classes);
         foreach (var (name, t) in tower) model.ReplaceInitializer(name, t);
-        using var hw = Tensor.Allocate("head.weight", DType.F32, [VitConfig.HeadClasses, config.EmbedDim], zero: false);
-        using var hb = Tensor.Allocate("head.bias", DType.F32, [VitConfig.HeadClasses], zero: false);
+        using var hw = Tensor.Allocate("head.weight", DType.F32, [classes, config.EmbedDim], zero: false);
+        using var hb = Tensor.Allocate("head.bias", DType.F32, [classes], zero: false);
         weight.CopyTo(hw.Write<float>());
         bias.CopyTo(hb.Write<float>());
         model.ReplaceInitializer("head.weight", hw);

@@ -13,7 +13,7 @@ namespace Amalgam.Engine.Zoo;
 /// </summary>
 internal static class ZooCache
 {
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;   // 2: heads with each task's own class count
     public const string ManifestName = "zoo.json";
 
     public static string Root(ZooOptions o) => o.CacheDir ?? Path.Combine(DataPaths.CacheDir, "zoo");

@@ -36,13 +36,15 @@ public class VitTowerGraphTests
     public void TinyPresetHasExactlyTheCLIPTowerInitializers()
     {
         var c = VitConfig.Preset("tiny");
-        var model = VitTowerGraph.Create(c, 1, "head", VitConfig.HeadClasses);
+        var model = VitTowerGraph.Create(c, 1, "head", 7);
         var actual = model.ListInitializers().ToDictionary(i => i.Name, i => i.Shape.ToArray());
-        var expected = ExpectedShapes(c, VitConfig.HeadClasses);
+        var expected = ExpectedShapes(c, 7);
         Assert.That(actual.Keys.Order(), Is.EqualTo(expected.Keys.Order()));
         foreach (var (name, shape) in expected) Assert.That(actual[name], Is.EqualTo(shape), name);
         Assert.That(model.ListInitializers().All(i => i.DType == DType.F32));
-        Assert.That(ZooBuilder.ParameterCount(c), Is.EqualTo(expected.Values.Sum(s => s.Aggregate(1L, (a, b) => a * b))));
+        Assert.That(ZooBuilder.ParameterCount(c, 7), Is.EqualTo(expected.Values.Sum(s => s.Aggregate(1L, (a, b) => a * b))));
+        // The tower alone (what is merged): everything but the head's 7 x (E + 1).
+        Assert.That(ZooBuilder.ParameterCount(c), Is.EqualTo(ZooBuilder.ParameterCount(c, 7) - 7 * (c.EmbedDim + 1)));
     }
 
     [TestCase("tiny", 20_000, 50_000)]

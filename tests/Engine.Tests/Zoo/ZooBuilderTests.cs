@@ -65,19 +65,27 @@ public class ZooBuilderTests
     }
 
     [Test]
-    public void EveryModelHasTheSameTensorsAndTheHeadsAreThePrivateOnes()
+    public void EveryModelHasTheSameTowerAndItsOwnHeadOfItsClassCount()
     {
         var zoo = Shared;
         var reference = Tensors(zoo.Base);
-        Assert.That(reference.Values.Sum(t => t.Count), Is.EqualTo(zoo.ParameterCount));
         var privateNames = new System.Text.RegularExpressions.Regex(zoo.PrivateRegex);
         Assert.That(reference.Keys.Where(n => privateNames.IsMatch(n)).Order(), Is.EqualTo(new[] { "head.bias", "head.weight" }));
+        var tower = reference.Where(kv => !privateNames.IsMatch(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.Shape);
+        Assert.That(reference.Where(kv => !privateNames.IsMatch(kv.Key)).Sum(kv => kv.Value.Count), Is.EqualTo(zoo.ParameterCount));
+        int embed = (int)reference["proj"].Shape[1];
+        Assert.That(zoo.Tasks.Select(t => t.ClassCount).Distinct().Count(), Is.GreaterThan(1), "the shared zoo mixes class counts");
         foreach (var task in zoo.Tasks)
         {
             var pretrained = Tensors(task.Pretrained);
             var fineTuned = Tensors(task.FineTuned);
             foreach (var m in new[] { pretrained, fineTuned })
-                Assert.That(m.ToDictionary(kv => kv.Key, kv => kv.Value.Shape), Is.EqualTo(reference.ToDictionary(kv => kv.Key, kv => kv.Value.Shape)));
+            {
+                Assert.That(m.Where(kv => !privateNames.IsMatch(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value.Shape), Is.EqualTo(tower), task.Name);
+                // The task's own head: one row per class of the task.
+                Assert.That(m["head.weight"].Shape, Is.EqualTo(new long[] { task.ClassCount, embed }), task.Name);
+                Assert.That(m["head.bias"].Shape, Is.EqualTo(new long[] { task.ClassCount }), task.Name);
+            }
             // The head stays frozen; the tower moves.
             Assert.That(fineTuned["head.weight"].Values, Is.EqualTo(pretrained["head.weight"].Values), task.Name);
             Assert.That(fineTuned["blocks.0.mlp.c_fc.weight"].Values, Is.Not.EqualTo(pretrained["blocks.0.mlp.c_fc.weight"].Values), task.Name);
