@@ -111,7 +111,7 @@ internal sealed class TanhMlp
         NpyFile.Write(path, t);
     }
 
-    private static NodeProto Node(string op, string[] inputs, string output)
+    internal static NodeProto Node(string op, string[] inputs, string output)
     {
         var n = new NodeProto { OpType = op, Name = output + "_" + op };
         n.Input.AddRange(inputs);
@@ -119,7 +119,7 @@ internal sealed class TanhMlp
         return n;
     }
 
-    private static ValueInfoProto Value(string name, string[] dims)
+    internal static ValueInfoProto Value(string name, string[] dims)
     {
         var shape = new TensorShapeProto();
         foreach (string d in dims)

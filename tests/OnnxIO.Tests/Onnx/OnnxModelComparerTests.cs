@@ -100,3 +100,67 @@ public class OnnxModelComparerTests
         Assert.That(diff, Is.EqualTo(new[] { "graph input 'attention_mask' type INT64 [batch, seq] vs INT32 [batch, seq]" }));
     }
 }
+
+public class OnnxModelComparerPrivateTests
+{
+    private static ModelProto Load(string name) => OnnxModel.Load(Fixtures.Onnx(name)).Proto;
+
+    private static bool IsHead(string name) => name.StartsWith("classifier_out.", StringComparison.Ordinal);
+
+    /// <summary>roberta's classifier with 5 classes instead of 3: its weight, bias and the logits' class dimension change.</summary>
+    private static ModelProto WithFiveClasses(ModelProto a)
+    {
+        var b = a.Clone();
+        b.Graph.Initializer.Single(t => t.Name == "classifier_out.weight").Dims[0] = 5;
+        b.Graph.Initializer.Single(t => t.Name == "classifier_out.bias").Dims[0] = 5;
+        b.Graph.Output.Single(o => o.Name == "logits").Type.TensorType.Shape.Dim[1].DimValue = 5;
+        return b;
+    }
+
+    [Test]
+    public void A_Head_Of_Another_Class_Count_Differs_Only_In_What_Is_Private()
+    {
+        var a = Load("roberta_tiny_op17");
+        var b = WithFiveClasses(a);
+        Assert.That(OnnxModelComparer.Compare(a, b, isPrivate: IsHead), Is.Empty);
+        // Without the private set the same edits are three differences.
+        Assert.That(OnnxModelComparer.Compare(a, b), Is.EquivalentTo(new[]
+        {
+            "graph output 'logits' type FLOAT [batch, 3] vs FLOAT [batch, 5]",
+            "initializer 'classifier_out.weight' shape [3, 32] vs [5, 32]",
+            "initializer 'classifier_out.bias' shape [3] vs [5]",
+        }));
+    }
+
+    [Test]
+    public void A_Private_Initializer_May_Be_Absent_From_One_Model_A_Shared_One_May_Not()
+    {
+        var a = Load("roberta_tiny_op17");
+        var b = a.Clone();
+        var extra = b.Graph.Initializer.Single(t => t.Name == "classifier_out.bias").Clone();
+        extra.Name = "classifier_out.temperature";
+        b.Graph.Initializer.Add(extra);
+        var shared = extra.Clone();
+        shared.Name = "pooler.extra";
+        b.Graph.Initializer.Add(shared);
+        Assert.That(OnnxModelComparer.Compare(a, b, isPrivate: IsHead), Is.EqualTo(new[] { "initializer 'pooler.extra' only in the second model" }));
+        Assert.That(OnnxModelComparer.Compare(b, a, isPrivate: IsHead), Is.EqualTo(new[] { "initializer 'pooler.extra' only in the first model" }));
+    }
+
+    [Test]
+    public void Differences_Outside_The_Private_Parameters_Are_Still_Named()
+    {
+        var a = Load("roberta_tiny_op17");
+        var b = WithFiveClasses(a);
+        b.Graph.Initializer.Single(t => t.Name == "word_embeddings.weight").Dims[0] = 101;           // shared
+        b.Graph.Input[0].Type.TensorType.Shape.Dim[1].DimParam = "tokens";                          // not computed from the head
+        b.Graph.Output.Single(o => o.Name == "logits").Type.TensorType.ElemType = (int)TensorProto.Types.DataType.Double;   // a type, not a dimension
+        var diff = OnnxModelComparer.Compare(a, b, isPrivate: IsHead);
+        Assert.That(diff, Is.EquivalentTo(new[]
+        {
+            "graph input 'input_ids' type INT64 [batch, seq] vs INT64 [batch, tokens]",
+            "graph output 'logits' type FLOAT [batch, 3] vs DOUBLE [batch, 5]",
+            "initializer 'word_embeddings.weight' shape [100, 32] vs [101, 32]",
+        }));
+    }
+}
