@@ -109,4 +109,74 @@ public class MergeProblemTests
         var e = Assert.Throws<BadInputException>(() => MergeProblem.Open(dir.File("base.safetensors"), [dir.File("t.safetensors")]))!;
         Assert.That(e.Message, Does.Contain("'ids'").And.Contain("t.safetensors"));
     }
+
+    /// <summary>MLPs (torch's Linear layout) with heads of 2, 10 and 4 classes over one random tower; the base's head has <paramref name="baseClasses"/> (null: none).</summary>
+    private static (string Base, string[] Tasks) OwnHeads(Fixtures.TempDir dir, int? baseClasses)
+    {
+        var rng = new Random(1);
+        var tower = HeadedMlp.RandomShared(rng);
+        HeadedMlp Model(int? c) => new(c, tower, c is int n ? HeadedMlp.Random(rng, n * HeadedMlp.Hidden, 1) : null, c is int m ? HeadedMlp.Random(rng, m, 1) : null);
+        Model(baseClasses).Save(dir.File("base.onnx"));
+        var tasks = new[] { 2, 10, 4 }.Select((c, k) => { string f = dir.File($"t{k}.onnx"); Model(c).Save(f); return f; }).ToArray();
+        return (dir.File("base.onnx"), tasks);
+    }
+
+    [TestCase(3)]
+    [TestCase(null)]
+    public void PrivateHeadsMayHaveAnyClassCountAndBeMissingFromTheBase(int? baseClasses)
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = OwnHeads(dir, baseClasses);
+        using var p = MergeProblem.Open(b, tasks, @"^head\.");
+        Assert.That(p.Shared.Select(t => t.Name), Is.EqualTo(HeadedMlp.SharedNames));
+        Assert.That(p.Private.Select(t => t.Single(i => i.Name == "head.weight").Shape), Is.EqualTo(new[] { new long[] { 2, 6 }, [10, 6], [4, 6] }));
+        Assert.That(p.BasePrivate.Count, Is.EqualTo(baseClasses is null ? 0 : 2));
+        // Without --private the heads are differences like any other.
+        var e = Assert.Throws<BadInputException>(() => MergeProblem.Open(b, tasks))!;
+        Assert.That(e.Message, Does.Contain("t0.onnx").And.Contain("head.weight"));
+    }
+
+    [TestCase(3)]
+    [TestCase(null)]
+    public void AStructuralDifferenceOutsideThePrivateParametersIsStillRefusedNamingIt(int? baseClasses)
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = OwnHeads(dir, baseClasses);
+        var m = OnnxModel.Load(tasks[2]);
+        m.Graph.Node.First(n => n.OpType == "Tanh").OpType = "Sigmoid";   // in the shared tower
+        m.Save(tasks[2], OnnxSaveOptions.Inline);
+        var e = Assert.Throws<BadInputException>(() => MergeProblem.Open(b, tasks, @"^head\."))!;
+        Assert.That(e.Message, Does.Contain("t2.onnx").And.Contain("outside the --private parameters").And.Contain("op Tanh vs Sigmoid"));
+        Assert.That(e.Message, Does.Contain(baseClasses is null ? "the first task model" : "the base"));
+        Assert.That(e.Message, Does.Not.Contain("head.").And.Not.Contain("\n"));
+
+        // A graph input's shape is not computed from a head: it must agree.
+        var (b2, tasks2) = OwnHeads(dir, baseClasses);
+        var m2 = OnnxModel.Load(tasks2[1]);
+        m2.Graph.Input[0].Type.TensorType.Shape.Dim[0].DimParam = "batch";
+        m2.Save(tasks2[1], OnnxSaveOptions.Inline);
+        var e2 = Assert.Throws<BadInputException>(() => MergeProblem.Open(b2, tasks2, @"^head\."))!;
+        Assert.That(e2.Message, Does.Contain("t1.onnx").And.Contain("graph input 'x' type FLOAT [N, 4] vs FLOAT [batch, 4]"));
+    }
+
+    [Test]
+    public void SafetensorsHeadsMayDifferButASharedShapeMayNot()
+    {
+        using var dir = Fixtures.NewTempDir();
+        Spec[] Model(int classes, long hidden) => [new("enc.weight", DType.F32, hidden, 3), new("head.weight", DType.F32, classes, hidden), new("head.bias", DType.F32, classes)];
+        TestModels.Write(dir.File("base.safetensors"), [new("enc.weight", DType.F32, 5, 3)], [new float[15]]);
+        foreach (var (name, classes, hidden) in new[] { ("a", 2, 5L), ("b", 10, 5L), ("c", 4, 6L) })
+        {
+            var specs = Model(classes, hidden);
+            TestModels.Write(dir.File(name + ".safetensors"), specs, specs.Select(s => new float[s.Count]).ToArray());
+        }
+        string[] tasks = [dir.File("a.safetensors"), dir.File("b.safetensors"), dir.File("c.safetensors")];
+        using (var ok = MergeProblem.Open(dir.File("base.safetensors"), tasks[..2], @"^head\."))
+            Assert.That(ok.Private.Select(t => t.Count), Is.EqualTo(new[] { 2, 2 }));
+        var e = Assert.Throws<BadInputException>(() => MergeProblem.Open(dir.File("base.safetensors"), tasks, @"^head\."))!;
+        Assert.That(e.Message, Does.Contain("c.safetensors").And.Contain("1 difference").And.Contain("'enc.weight' has shape [6, 3], base [5, 3]"));
+        Assert.That(e.Message, Does.Not.Contain("head."));
+        var none = Assert.Throws<BadInputException>(() => MergeProblem.Open(dir.File("base.safetensors"), tasks[..2], @"^heads\."))!;
+        Assert.That(none.Message, Does.Contain("--private '^heads\\.' matches no tensor"));
+    }
 }

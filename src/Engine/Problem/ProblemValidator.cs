@@ -22,6 +22,7 @@ internal static class ProblemValidator
         foreach (var t in p.Tasks)
             if (t.Format != p.Base.Format)
                 throw new BadInputException($"{t.Path} is {t.Format} but the base {p.Base.Path} is {p.Base.Format}; all models must have the same format");
+        CheckPrivate(p);   // first: a regex that matches nothing explains the head differences that follow
         foreach (var t in p.Tasks) CompareTensors(p.Base, t, p.IsPrivate);
         if (p.Base is OnnxCheckpoint b)
         {
@@ -29,10 +30,9 @@ internal static class ProblemValidator
             var reference = p.HasPrivate && p.BasePrivate.Count == 0 ? (OnnxCheckpoint)p.Tasks[0] : b;
             foreach (var t in p.Tasks.Cast<OnnxCheckpoint>())
                 if (!ReferenceEquals(t, reference))
-                CompareGraphs(reference, t, p.HasPrivate ? p.IsPrivate : null,
-                    ReferenceEquals(reference, b) ? $"the base {b.Path}" : $"the first task model {reference.Path} (the base has no --private parameter, so its graph is not compared)");
+                    CompareGraphs(reference, t, p.HasPrivate ? p.IsPrivate : null,
+                        ReferenceEquals(reference, b) ? $"the base {b.Path}" : $"the first task model {reference.Path} (the base has no --private parameter, so its graph is not compared)");
         }
-        CheckPrivate(p);
         if (p.Shared.Count == 0)
             throw new BadInputException($"{p.Base.Path} has no float tensors to merge");
         foreach (var info in p.Constants) CheckConstant(p, info);
