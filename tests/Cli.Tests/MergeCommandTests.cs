@@ -124,4 +124,37 @@ public class MergeCommandTests
         foreach (string t in new[] { "task0", "task1" })
             Assert.That(OnnxModelComparer.Compare(OnnxModel.Load(baseOnnx), OnnxModel.Load(dir.File($"out/{t}.onnx"))), Is.Empty);
     }
+
+    /// <summary>The new user's case: a base and three classifiers whose heads have 4, 3 and 6 classes.</summary>
+    [Test]
+    public void PrivateHeadsOfDifferentClassCountsMergeAndEachTaskKeepsItsOwn()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var rng = new Random(12);
+        var tower = HeadedMlp.RandomShared(rng);
+        HeadedMlp Model(int c) => new(c, tower.ToDictionary(kv => kv.Key, kv => kv.Value.Select(v => (double)(float)(v + 0.05 * rng.NextDouble())).ToArray()),
+            HeadedMlp.Random(rng, c * HeadedMlp.Hidden, 1), HeadedMlp.Random(rng, c, 1));
+        Model(4).Save(dir.File("base.onnx"));
+        var tasks = new[] { ("a", 4), ("b", 3), ("c", 6) }.Select(t => { Model(t.Item2).Save(dir.File(t.Item1 + ".onnx")); return dir.File(t.Item1 + ".onnx"); }).ToArray();
+        var args = new[] { "merge", "--method", "ties", "--base", dir.File("base.onnx") }.Concat(tasks.SelectMany(t => new[] { "--model", t }))
+            .Concat(["--private", @"^head\.", "--out", dir.File("merged")]).ToArray();
+        var (exit, _, stderr) = CliHarness.Run(args);
+        Assert.That((exit, stderr), Is.EqualTo((0, "")));
+        foreach (var (name, classes) in new[] { ("a", 4L), ("b", 3L), ("c", 6L) })
+        {
+            var m = OnnxModel.Load(dir.File($"merged/{name}.onnx"));
+            Assert.That(m.ListInitializers().Single(i => i.Name == "head.weight").Shape, Is.EqualTo(new[] { classes, HeadedMlp.Hidden }), name);
+            Assert.That(m.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue, Is.EqualTo(classes), name);
+        }
+
+        // A difference outside the heads: exit 2, one line naming the file and the node, nothing written.
+        var edited = OnnxModel.Load(tasks[1]);
+        edited.Graph.Node.First(n => n.OpType == "Tanh").OpType = "Relu";
+        edited.Save(tasks[1], OnnxSaveOptions.Inline);
+        args[^1] = dir.File("merged2");
+        (exit, _, stderr) = CliHarness.Run(args);
+        Assert.That(exit, Is.EqualTo(2));
+        Assert.That(stderr.TrimEnd(), Does.Contain("b.onnx").And.Contain("outside the --private parameters").And.Contain("op Tanh vs Relu").And.Not.Contain("\n"));
+        Assert.That(Directory.Exists(dir.File("merged2")), Is.False);
+    }
 }
