@@ -26,7 +26,7 @@ internal static class MergeCommand
         var @base = new Option<string>("--base") { Description = "the pretrained model (.onnx, .safetensors, index .json or folder)" };
         var model = new Option<string[]>("--model") { Description = "a fine-tuned model; repeat in task order" };
         var data = new Option<string[]>("--data") { Description = "unlabeled inputs per task, in --model order (data-dependent methods)" };
-        var priv = new Option<string>("--private") { Description = "regex of task-private parameters (heads); --out is then a folder with one model per task" };
+        var priv = new Option<string>("--private") { Description = "regex of task-private parameters (heads): never merged, each task keeps its own, of any shape; --out is then a folder with one model per task" };
         var set = new Option<string[]>("--set") { Description = "a method parameter, KEY=VALUE; repeatable" };
         var seed = new Option<ulong?>("--seed") { Description = "random seed (DARE masks)" };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores); the output does not depend on it" };
@@ -129,7 +129,18 @@ internal static class MergeCommand
     /// <summary>Every registered method with its parameters, defaults and ranges (for --help).</summary>
     internal static string MethodHelp()
     {
-        var sb = new StringBuilder("Methods (--method NAME; parameters with --set KEY=VALUE or YAML 'parameters'):");
+        var sb = new StringBuilder("""
+            What may differ between the models: the --base and every --model must have the same shared
+            tensors (every tensor not matched by --private: names, dtypes, shapes) and, for ONNX, the same
+            graph. Tensors matched by --private (a head per task) are each task's own: they may have other
+            shapes in every task (its own class count), may be missing from the base (a headless backbone;
+            the tasks' graphs are then compared with each other), and for ONNX graph inputs and outputs
+            computed from them (the logits) may differ in their dimensions. Task k's output is task k's
+            own file (graph, head, tensor order) with the merged shared tensors, and every method that
+            runs models runs task k with its own graph and head.
+
+            Methods (--method NAME; parameters with --set KEY=VALUE or YAML 'parameters'):
+            """);
         foreach (var m in MethodRegistry.All)
         {
             sb.Append($"\n  {m.Name}: {m.Description}");

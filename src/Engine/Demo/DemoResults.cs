@@ -44,7 +44,7 @@ public sealed record DemoSetup
     /// <summary>Tower size preset ("tiny", "small", "base").</summary>
     public required string Size { get; init; }
 
-    /// <summary>Parameters of one model (tower + head).</summary>
+    /// <summary>Parameters of the shared tower (what is merged; each task model adds its own head).</summary>
     public required long Parameters { get; init; }
 
     public required ulong Seed { get; init; }

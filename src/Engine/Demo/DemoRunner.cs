@@ -47,7 +47,7 @@ public static class DemoRunner
         };
         BuiltZoo zoo = progress.BuildZoo(p => buildZoo(zooOptions with { Progress = p }));
         double zooSeconds = clock.Elapsed.TotalSeconds;
-        progress.Message(string.Create(CultureInfo.InvariantCulture, $"zoo: {zoo.Tasks.Count} tasks, {zoo.ParameterCount:N0} parameters per model, ready in {zooSeconds:F1} s ({zoo.Folder})"));
+        progress.Message(string.Create(CultureInfo.InvariantCulture, $"zoo: {zoo.Tasks.Count} tasks, {zoo.ParameterCount:N0} merged parameters (tower) per model, ready in {zooSeconds:F1} s ({zoo.Folder})"));
 
         clock.Restart();
         var rows = new List<DemoRow>

@@ -97,7 +97,7 @@ public static class ResultsTable
         var inv = CultureInfo.InvariantCulture;
         return
         [
-            string.Create(inv, $"Zoo: size {s.Size}, {s.Parameters:N0} parameters per model (tower + head), {r.Tasks.Count} tasks, seed {s.Seed}, budget {s.Budget:R}."),
+            string.Create(inv, $"Zoo: size {s.Size}, {s.Parameters:N0} merged parameters (the tower; each task adds its own head), {r.Tasks.Count} tasks, seed {s.Seed}, budget {s.Budget:R}."),
             string.Create(inv, $"Machine: {s.Cores} cores ({s.Threads} threads used), {s.Cpu}, {s.Os}, {s.Runtime}; run started {s.StartedUtc}."),
             string.Create(inv, $"Timing: zoo {Seconds(t.Zoo)} s, reference rows {Seconds(t.Baselines)} s, merges {Seconds(t.Merges)} s, evaluation of merged models {Seconds(t.Evaluations)} s, total {Seconds(t.Total)} s."),
         ];

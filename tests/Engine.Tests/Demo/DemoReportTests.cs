@@ -54,7 +54,7 @@ public class DemoReportTests
         const string expected = """
             # Amalgam demo: merging 2 TinyTasks models
 
-            Zoo: size tiny, 12,345 parameters per model (tower + head), 2 tasks, seed 7, budget 0.5.
+            Zoo: size tiny, 12,345 merged parameters (the tower; each task adds its own head), 2 tasks, seed 7, budget 0.5.
 
             Machine: 2 cores (2 threads used), Test CPU, Linux, .NET 10.0; run started 2026-11-22 03:00 UTC.
 
