@@ -15,36 +15,47 @@ internal sealed class ClassifierEvaluator : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly IReadOnlyList<Tensor> _parameters;
-    private readonly ModelInput _input;
+    private readonly IReadOnlyList<ModelInput> _inputs;
     private readonly string _output;
 
-    public ClassifierEvaluator(OnnxModel model, ModelInput input, string output, IReadOnlyList<Tensor> parameters, SessionOptions options)
+    public ClassifierEvaluator(OnnxModel model, IReadOnlyList<ModelInput> inputs, string output, IReadOnlyList<Tensor> parameters, SessionOptions options)
     {
         var copy = new OnnxModel(model.Proto.Clone(), model.BaseDirectory, model.DisplayName);
         copy.PromoteInitializersToInputs(parameters.Select(p => p.Name));
         _session = InferenceSession.FromBytes(copy.ToInlineBytes(), options);
         _parameters = parameters;
-        _input = input;
+        _inputs = inputs;
         _output = output;
     }
 
-    public (double Loss, double Accuracy) Evaluate(Tensor samples, Tensor labels, int batchSize)
+    /// <summary>Mean loss and accuracy over <paramref name="samples"/> (by model input name, samples on the first axis).</summary>
+    public (double Loss, double Accuracy) Evaluate(IReadOnlyDictionary<string, Tensor> samples, Tensor labels, int batchSize)
     {
-        long n = samples.Shape[0];
+        long n = samples.Values.First().Shape[0];
         var y = labels.Read<long>();
-        long rowBytes = samples.ByteLength / n;
         double lossSum = 0;
         long correct = 0;
         for (long start = 0; start < n; start += batchSize)
         {
             long b = Math.Min(batchSize, n - start);
-            var shape = _input.Dims.ToArray();
-            shape[0] = b;
-            using var batch = Tensor.Allocate(_input.Name, _input.DType, shape, zero: false);
-            samples.Read<byte>(start * rowBytes, checked((int)(b * rowBytes))).CopyTo(batch.Write<byte>());
-            var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [_input.Name] = batch };
+            var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var batches = new List<Tensor>();
+            foreach (var input in _inputs)
+            {
+                var data = samples[input.Name];
+                long rowBytes = data.ByteLength / n;
+                var shape = input.Dims.Skip(1).All(d => d >= 0) ? input.Dims.ToArray() : data.Shape.ToArray();
+                shape[0] = b;
+                var batch = Tensor.Allocate(input.Name, input.DType, shape, zero: false);
+                batches.Add(batch);
+                data.Read<byte>(start * rowBytes, checked((int)(b * rowBytes))).CopyTo(batch.Write<byte>());
+                feed[input.Name] = batch;
+            }
             foreach (var p in _parameters) feed[p.Name] = p;
-            using var outputs = _session.Run(feed, [_output]);
+            SessionOutputs outputs;
+            try { outputs = _session.Run(feed, [_output]); }
+            finally { foreach (var t in batches) t.Dispose(); }
+            using var _ = outputs;
             var logits = outputs[0].Read<float>();
             int classes = checked((int)(logits.Length / b));
             for (int i = 0; i < b; i++)

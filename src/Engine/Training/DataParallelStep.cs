@@ -15,15 +15,13 @@ namespace Amalgam.Engine.Training;
 internal sealed class DataParallelStep : IDisposable
 {
     private readonly GradientSession[] _sessions;
-    private readonly string _input;
     private readonly int _threads;
     private readonly Dictionary<string, Tensor>? _combined;
     private readonly double[][]? _sums;
 
-    public DataParallelStep(OnnxModel model, GradientRequest request, string input, int microBatches, int threads,
+    public DataParallelStep(OnnxModel model, GradientRequest request, int microBatches, int threads,
         IReadOnlyDictionary<string, Tensor> parameters)
     {
-        _input = input;
         _threads = threads == 0 ? Environment.ProcessorCount : threads;
         var options = new SessionOptions { IntraOpThreads = microBatches == 1 ? threads : 1 };
         var sessions = new List<GradientSession>();
@@ -48,15 +46,15 @@ internal sealed class DataParallelStep : IDisposable
     /// <summary>The gradient of the last <see cref="Step"/>, by parameter name.</summary>
     public IReadOnlyDictionary<string, Tensor> Gradients => _combined ?? _sessions[0].Gradients;
 
-    /// <summary>Runs forward and backward on the samples at <paramref name="indices"/>; returns the mean loss of the batch.</summary>
-    public double Step(Tensor samples, Tensor labels, ReadOnlySpan<int> indices)
+    /// <summary>Runs forward and backward on the samples (by model input name) at <paramref name="indices"/>; returns the mean loss of the batch.</summary>
+    public double Step(IReadOnlyDictionary<string, Tensor> samples, Tensor labels, ReadOnlySpan<int> indices)
     {
         int k = _sessions.Length, micro = indices.Length / k;
         for (int c = 0; c < k; c++)
         {
             var s = _sessions[c];
             var part = indices.Slice(c * micro, micro);
-            Gather(samples, part, s.Inputs[_input]);
+            foreach (var (name, data) in samples) Gather(data, part, s.Inputs[name]);
             var y = labels.Read<long>();
             var yb = s.Inputs[s.Graph.Labels!.Name].Write<long>();
             for (int i = 0; i < part.Length; i++) yb[i] = y[part[i]];

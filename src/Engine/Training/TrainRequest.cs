@@ -11,17 +11,31 @@ namespace Amalgam.Engine.Training;
 /// </summary>
 public sealed record TrainRequest
 {
-    /// <summary>The classifier: one data input, logits [batch, classes] as its only (or <see cref="Output"/>) output. Its initializers are replaced by the trained values.</summary>
+    /// <summary>The classifier: its data inputs, logits [batch, classes] as its only (or <see cref="Output"/>) output. Its initializers are replaced by the trained values.</summary>
     public required OnnxModel Model { get; init; }
 
-    /// <summary>Training samples [N, ...]: each sample holds as many elements as one sample of the model input (e.g. images f32 [N, 28, 28] for an input [batch, 1, 28, 28] or [batch, 784]), in the input's dtype.</summary>
-    public required Tensor Inputs { get; init; }
+    /// <summary>
+    /// Training samples of a single-input model [N, ...]: each sample holds as many elements as one
+    /// sample of the model input (e.g. images f32 [N, 28, 28] for an input [batch, 1, 28, 28] or
+    /// [batch, 784]), in the input's dtype. Give this or <see cref="InputSet"/>.
+    /// </summary>
+    public Tensor? Inputs { get; init; }
+
+    /// <summary>
+    /// Training samples of a model with several inputs (e.g. a text encoder's input_ids,
+    /// attention_mask, token_type_ids): one tensor per model input, by input name, samples on the
+    /// first axis, the other dims those of every batch (a symbolic sequence axis takes the data's length).
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor>? InputSet { get; init; }
 
     /// <summary>Training labels i64 [N].</summary>
     public required Tensor Labels { get; init; }
 
     /// <summary>Held-out samples and labels, evaluated at the end of each epoch (optional).</summary>
     public Tensor? TestInputs { get; init; }
+
+    /// <summary>Held-out samples of a several-input model, by input name (see <see cref="InputSet"/>).</summary>
+    public IReadOnlyDictionary<string, Tensor>? TestInputSet { get; init; }
 
     public Tensor? TestLabels { get; init; }
 

@@ -20,7 +20,7 @@ public static class Trainer
     {
         var clock = Stopwatch.StartNew();
         var model = request.Model;
-        var input = Validate(request, out long n, out int batch);
+        var (inputs, train, test) = Validate(request, out long n, out int batch);
         string output = request.Output ?? model.Graph.Output[0].Name;
         var names = request.Parameters?.ToList() ?? GradRunner.SelectParameters(model, null);
         foreach (string p in names)
@@ -33,13 +33,12 @@ public static class Trainer
             foreach (string p in names) parameters.Add(model.ReadInitializer(p));
             var byName = parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
             int microBatches = MicroBatches(request, batch);
-            var shape = input.Dims.ToArray();
-            shape[0] = batch / microBatches;
-            var gradRequest = new GradientRequest(names, new Dictionary<string, long[]> { [input.Name] = shape }, GradientLoss.CrossEntropy) { Output = request.Output };
-            using var stepper = new DataParallelStep(model, gradRequest, input.Name, microBatches, request.Threads, byName);
+            var shapes = inputs.ToDictionary(i => i.Name, i => BatchShape(i, train[i.Name], batch / microBatches), StringComparer.Ordinal);
+            var gradRequest = new GradientRequest(names, shapes, GradientLoss.CrossEntropy) { Output = request.Output };
+            using var stepper = new DataParallelStep(model, gradRequest, microBatches, request.Threads, byName);
             var options = new SessionOptions { IntraOpThreads = request.Threads };
             using var optimizer = request.CreateOptimizer?.Invoke(parameters) ?? new Adam(parameters, new AdamSettings(request.LearningRate));
-            using var evaluator = new ClassifierEvaluator(model, input, output, parameters, options);
+            using var evaluator = new ClassifierEvaluator(model, inputs, output, parameters, options);
             var order = Enumerable.Range(0, checked((int)n)).ToArray();
             var shuffle = new Shuffle(request.Seed);
             long stepsPerEpoch = n / batch, totalSteps = stepsPerEpoch * request.Epochs, step = 0;
@@ -54,7 +53,7 @@ public static class Trainer
                 for (long s = 0; s < stepsPerEpoch; s++)
                 {
                     var indices = order.AsSpan(checked((int)(s * batch)), batch);
-                    double loss = stepper.Step(request.Inputs, request.Labels, indices);
+                    double loss = stepper.Step(train, request.Labels, indices);
                     optimizer.Step(stepper.Gradients);
                     lossSum += loss;
                     step++;
@@ -65,13 +64,13 @@ public static class Trainer
                 double? accuracy = null;
                 if (request.EvaluateTrainingSet)
                 {
-                    accuracy = evaluator.Evaluate(request.Inputs, request.Labels, batch).Accuracy;
+                    accuracy = evaluator.Evaluate(train, request.Labels, batch).Accuracy;
                     trainAcc.Add(accuracy.Value);
                 }
                 double? testLoss = null, testAccuracy = null;
-                if (request.TestInputs is not null)
+                if (test is not null)
                 {
-                    var (l, a) = evaluator.Evaluate(request.TestInputs, request.TestLabels!, batch);
+                    var (l, a) = evaluator.Evaluate(test, request.TestLabels!, batch);
                     testLosses.Add(l);
                     testAcc.Add(a);
                     (testLoss, testAccuracy) = (l, a);
@@ -100,32 +99,73 @@ public static class Trainer
         return batch / micro;
     }
 
-    private static ModelInput Validate(TrainRequest r, out long n, out int batch)
+    /// <summary>The input's dims for a batch of <paramref name="rows"/>: fixed dims as the model says, symbolic ones from the data.</summary>
+    private static long[] BatchShape(ModelInput input, Tensor data, int rows)
+    {
+        var shape = input.Dims.Skip(1).All(d => d >= 0) ? input.Dims.ToArray() : data.Shape.ToArray();
+        shape[0] = rows;
+        return shape;
+    }
+
+    /// <summary>The model's inputs and the training (and test) samples by input name, checked against each other.</summary>
+    private static (IReadOnlyList<ModelInput> Inputs, IReadOnlyDictionary<string, Tensor> Train, IReadOnlyDictionary<string, Tensor>? Test) Validate(
+        TrainRequest r, out long n, out int batch)
     {
         var inputs = ModelInput.Of(r.Model);
-        if (inputs.Count != 1) throw new BadInputException($"{r.Model.DisplayName}: the trainer feeds single-input models; this one has {string.Join(", ", inputs.Select(i => i.Name))}");
-        var input = inputs[0];
-        if (input.Dims.Length == 0 || input.Dims.Skip(1).Any(d => d < 0))
-            throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} needs fixed dims after the batch axis");
-        if (input.Dims[0] >= 0)
-            throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} fixes the batch size; the trainer needs a symbolic batch axis (export with dynamic_axes)");
+        foreach (var input in inputs)
+        {
+            if (input.Dims.Length == 0)
+                throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} needs a batch axis");
+            if (input.Dims[0] >= 0)
+                throw new BadInputException($"{r.Model.DisplayName}: input '{input.Name}' {input.FormatDims()} fixes the batch size; the trainer needs a symbolic batch axis (export with dynamic_axes)");
+        }
         if (r.Epochs < 1) throw new ArgumentOutOfRangeException(nameof(r.Epochs), r.Epochs, "must be at least 1");
         if (r.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(r.BatchSize), r.BatchSize, "must be at least 1");
         if (r.Threads < 0) throw new ArgumentOutOfRangeException(nameof(r.Threads), r.Threads, "must be >= 0");
-        long perSample = input.Dims.Skip(1).Aggregate(1L, (a, b) => a * b);
-        n = CheckSamples("training", r.Inputs, r.Labels, input, perSample);
-        if ((r.TestInputs is null) != (r.TestLabels is null)) throw new ArgumentException("give both TestInputs and TestLabels, or neither");
-        if (r.TestInputs is not null) CheckSamples("test", r.TestInputs, r.TestLabels!, input, perSample);
+        var train = SampleSet("training", r.Inputs, r.InputSet, inputs, r.Model)
+            ?? throw new ArgumentException("give the training samples: Inputs (single-input models) or InputSet");
+        n = CheckSamples("training", train, r.Labels, inputs);
+        var test = SampleSet("test", r.TestInputs, r.TestInputSet, inputs, r.Model);
+        if ((test is null) != (r.TestLabels is null)) throw new ArgumentException("give both test samples and TestLabels, or neither");
+        if (test is not null) CheckSamples("test", test, r.TestLabels!, inputs);
         if (n > int.MaxValue) throw new ArgumentException("too many samples");
         batch = (int)Math.Min(r.BatchSize, n);
-        return input;
+        return (inputs, train, test);
     }
 
-    private static long CheckSamples(string what, Tensor samples, Tensor labels, ModelInput input, long perSample)
+    /// <summary>
+    /// Samples by input name: a single tensor for a single-input model (reshaped view semantics: it only
+    /// needs as many elements per sample as the input), or one tensor per input.
+    /// </summary>
+    private static IReadOnlyDictionary<string, Tensor>? SampleSet(string what, Tensor? single, IReadOnlyDictionary<string, Tensor>? set,
+        IReadOnlyList<ModelInput> inputs, OnnxModel model)
     {
-        if (samples.Rank == 0 || samples.Shape[0] == 0 || samples.DType != input.DType || samples.ElementCount != samples.Shape[0] * perSample)
-            throw new BadInputException($"{what} samples {samples}: expected {input.DType.ShortName()} [N, ...] with {perSample} values per sample (model input '{input.Name}' {input.FormatDims()})");
-        long n = samples.Shape[0];
+        if (single is not null && set is not null) throw new ArgumentException($"{what} samples: give a single tensor or a set by input name, not both");
+        if (set is not null) return set;
+        if (single is null) return null;
+        if (inputs.Count != 1)
+            throw new BadInputException($"{model.DisplayName}: the model has several inputs ({string.Join(", ", inputs.Select(i => i.Name))}); give its {what} samples by input name");
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [inputs[0].Name] = single };
+    }
+
+    private static long CheckSamples(string what, IReadOnlyDictionary<string, Tensor> set, Tensor labels, IReadOnlyList<ModelInput> inputs)
+    {
+        long n = -1;
+        foreach (var input in inputs)
+        {
+            if (!set.TryGetValue(input.Name, out var samples))
+                throw new BadInputException($"{what} samples: no tensor for model input '{input.Name}' (given: {string.Join(", ", set.Keys)})");
+            bool fixedRows = input.Dims.Skip(1).All(d => d >= 0);
+            long perSample = fixedRows ? input.Dims.Skip(1).Aggregate(1L, (a, b) => a * b) : -1;
+            bool fits = samples.Rank > 0 && samples.Shape[0] > 0 && samples.DType == input.DType
+                && (fixedRows ? samples.ElementCount == samples.Shape[0] * perSample : input.Fits(samples.Shape));
+            if (!fits)
+                throw new BadInputException($"{what} samples {samples}: expected {input.DType.ShortName()} [N, ...] " +
+                    (fixedRows ? $"with {perSample} values per sample" : "with the model's fixed dims") + $" (model input '{input.Name}' {input.FormatDims()})");
+            if (n >= 0 && samples.Shape[0] != n)
+                throw new BadInputException($"{what} samples {samples}: {samples.Shape[0]} samples, but the other inputs have {n}");
+            n = samples.Shape[0];
+        }
         if (labels.DType != DType.I64 || labels.Rank != 1 || labels.Shape[0] != n)
             throw new BadInputException($"{what} labels {labels}: expected i64 [{n}]");
         return n;
