@@ -35,7 +35,8 @@ public static class DemoPlan
 
     /// <param name="methods">Registry names to run (null = all registered); unknown names are a BadInputException listing the known ones.</param>
     /// <param name="steps">AdaMerging steps to pass explicitly; null = the method's default.</param>
-    public static IReadOnlyList<PlannedRow> Rows(IReadOnlyList<string>? methods, int? steps)
+    /// <param name="adaMerging">Further AdaMerging settings to pass explicitly (stated under the table).</param>
+    public static IReadOnlyList<PlannedRow> Rows(IReadOnlyList<string>? methods, int? steps, IReadOnlyDictionary<string, string>? adaMerging = null)
     {
         var registered = MethodRegistry.All;
         if (methods is not null)
@@ -48,7 +49,7 @@ public static class DemoPlan
         foreach (var spec in registered)
         {
             if (methods is not null && !methods.Contains(spec.Name)) continue;
-            if (spec.Name == AdaMerging) rows.AddRange(AdaMergingRows(spec, steps));
+            if (spec.Name == AdaMerging) rows.AddRange(AdaMergingRows(spec, steps, adaMerging));
             else rows.Add(new PlannedRow(spec.Name, DisplayNames.GetValueOrDefault(spec.Name, spec.Name), spec.Name, new Dictionary<string, string>()));
         }
         return rows;
@@ -59,7 +60,7 @@ public static class DemoPlan
     /// offering a "task..." and a "layer..." value ("granularity" assumed when none is declared, so a
     /// mismatch shows as a failed row naming the parameter rather than a silently wrong run).
     /// </summary>
-    internal static IEnumerable<PlannedRow> AdaMergingRows(MethodSpec spec, int? steps)
+    internal static IEnumerable<PlannedRow> AdaMergingRows(MethodSpec spec, int? steps, IReadOnlyDictionary<string, string>? extra = null)
     {
         var choice = spec.Parameters.FirstOrDefault(p => p.Kind == ParameterKind.Choice
             && p.Choices.Any(c => c.StartsWith("task", StringComparison.Ordinal))
@@ -74,6 +75,7 @@ public static class DemoPlan
                 var settings = new Dictionary<string, string>(StringComparer.Ordinal) { [granularity] = value };
                 if (plusPlus) settings["ties_preprocess"] = "true";
                 if (steps is int s) settings["steps"] = s.ToString(CultureInfo.InvariantCulture);
+                foreach (var (key, setting) in extra ?? new Dictionary<string, string>()) settings[key] = setting;
                 yield return new PlannedRow(
                     $"{AdaMerging}_{level}{(plusPlus ? "_ties" : "")}",
                     $"AdaMerging{(plusPlus ? "++" : "")} ({level}-wise)",

@@ -44,6 +44,9 @@ public sealed record DemoSetup
     /// <summary>Tower size preset ("tiny", "small", "base").</summary>
     public required string Size { get; init; }
 
+    /// <summary>"vision" (TinyTasks-8; <see cref="Size"/> is the tower preset) or "text" (<see cref="Size"/> is the encoder).</summary>
+    public string Suite { get; init; } = "vision";
+
     /// <summary>Parameters of the shared tower (what is merged; each task model adds its own head).</summary>
     public required long Parameters { get; init; }
 

@@ -3,9 +3,11 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Data.Tasks;
+using Amalgam.Engine.Data.Text;
 using Amalgam.Engine.Execution;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo;
+using Amalgam.Engine.Zoo.Text;
 using Amalgam.Kernels;
 using BuiltZoo = Amalgam.Engine.Zoo.Zoo;
 
@@ -22,7 +24,15 @@ public static class DemoRunner
 {
     public const string ResultsJsonFile = "results.json", ResultsMarkdownFile = "results.md", ReportHtmlFile = "report.html";
 
-    public static DemoResults Run(DemoOptions options) => Run(options, ZooBuilder.BuildOrLoad, plan: null);
+    public static DemoResults Run(DemoOptions options) =>
+        Run(options, options.IsText ? z => TextZooBuilder.BuildOrLoad(TextZooOptionsOf(options, z)) : ZooBuilder.BuildOrLoad, plan: null);
+
+    /// <summary>The text zoo the demo's options name (the vision zoo's options carry tasks, seed, budget, threads and progress).</summary>
+    private static TextZooOptions TextZooOptionsOf(DemoOptions options, ZooOptions z) => new()
+    {
+        CacheDir = z.CacheDir, Encoder = options.Encoder, Tasks = z.Tasks, Seed = z.Seed, Budget = z.Budget, Threads = z.Threads, Progress = z.Progress,
+        TestSamples = options.Quick ? 256 : 1000,   // fisher and regmean read 256 samples per task at their defaults
+    };
 
     /// <summary>The demo with another zoo source and, optionally, another plan (tests).</summary>
     internal static DemoResults Run(DemoOptions options, Func<ZooOptions, BuiltZoo> buildZoo, IReadOnlyList<PlannedRow>? plan)
@@ -31,7 +41,7 @@ public static class DemoRunner
         var total = Stopwatch.StartNew();
         string started = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         Validate(options);
-        plan ??= DemoPlan.Rows(options.Methods, options.EffectiveSteps);
+        plan ??= DemoPlan.Rows(options.Methods, options.EffectiveSteps, options.AdaMergingSettings);
         var progress = options.Progress ?? SilentProgress.Instance;
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
@@ -72,6 +82,7 @@ public static class DemoRunner
             Setup = new DemoSetup
             {
                 Size = zooOptions.Size,
+                Suite = options.Suite,
                 Parameters = zoo.ParameterCount,
                 Seed = options.Seed,
                 Budget = zooOptions.Budget,
@@ -106,9 +117,16 @@ public static class DemoRunner
         if (o.Threads < 0) throw new BadInputException($"--threads {o.Threads}: must be at least 1");
         if (o.Steps is < 1) throw new BadInputException($"--steps {o.Steps}: must be at least 1");
         if (o.Budget is double b && !(b > 0 && double.IsFinite(b))) throw new BadInputException($"--budget {b.ToString(CultureInfo.InvariantCulture)}: must be a positive number");
+        if (o.Suite is not (DemoOptions.VisionSuite or DemoOptions.TextSuite))
+            throw new BadInputException($"--suite {o.Suite}: unknown suite (known: {DemoOptions.VisionSuite}, {DemoOptions.TextSuite})");
+        if (o.IsText && o.Size is not null) throw new BadInputException("--size: the text suite's model is chosen with --base (minilm or arctic)");
         var tasks = o.EffectiveTasks;
         if (tasks.Count == 0) throw new BadInputException("--tasks: no tasks given");
-        foreach (string t in tasks) TinyTasks.Get(t);
+        foreach (string t in tasks)
+        {
+            if (!o.IsText) TinyTasks.Get(t);
+            else if (!TextTasks.Names.Contains(t)) throw new BadInputException($"--tasks: unknown text task '{t}' (known: {string.Join(", ", TextTasks.Names)})");
+        }
         if (tasks.Distinct().Count() != tasks.Count) throw new BadInputException($"--tasks {string.Join(",", tasks)}: a task is listed twice");
     }
 
@@ -188,7 +206,7 @@ public static class DemoRunner
         var inv = CultureInfo.InvariantCulture;
         var notes = new List<string>();
         if (options.Quick)
-            notes.Add(string.Create(inv, $"Reduced run (--quick): {options.EffectiveSize} tower, {options.EffectiveTasks.Count} tasks, zoo budget {options.EffectiveBudget:R}; a smoke test, not a benchmark."));
+            notes.Add(string.Create(inv, $"Reduced run (--quick): {options.EffectiveSize} {(options.IsText ? "encoder" : "tower")}, {options.EffectiveTasks.Count} tasks, zoo budget {options.EffectiveBudget:R}; a smoke test, not a benchmark."));
         notes.Add("Every method runs at its default parameters" + (plan.Any(p => p.Method == DemoPlan.AdaMerging) ? " (AdaMerging: the settings named in its rows)." : "."));
         if (plan.Any(p => p.Method == DemoPlan.AdaMerging))
         {
@@ -197,6 +215,10 @@ public static class DemoRunner
             {
                 string why = options.Steps is not null ? "--steps" : options.Quick ? "--quick" : "the demo's time budget";
                 notes.Add($"AdaMerging rows ran steps={steps.ToString(inv)}, not the method's default{(dflt is null ? "" : " " + dflt)} (set by {why}).");
+                if (options.AdaMergingSettings.Count > 0)
+                    notes.Add("AdaMerging rows also ran " + string.Join(", ", options.AdaMergingSettings.Select(kv => $"{kv.Key}={kv.Value}"))
+                        + " instead of the defaults " + string.Join(", ", options.AdaMergingSettings.Keys.Select(k => $"{k}={DemoPlan.DefaultOf(DemoPlan.AdaMerging, k)}"))
+                        + ": the papers' 500 steps of 2 x 16 sequences per task take over an hour per variant through a 22.7M-parameter encoder on 2 cores; `amalgam demo --suite text --paper-settings` runs them.");
             }
             else if (dflt is not null)
             {

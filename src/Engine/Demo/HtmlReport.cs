@@ -22,7 +22,7 @@ public static class HtmlReport
     {
         var sb = new StringBuilder();
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n");
-        sb.Append("<title>Amalgam demo: merging ").Append(results.Tasks.Count).Append(" TinyTasks models</title>\n");
+        sb.Append("<title>Amalgam demo: merging ").Append(results.Tasks.Count).Append(' ').Append(ResultsTable.ZooKind(results)).Append(" models</title>\n");
         sb.Append("<style>\n")
           .Append("body { font-family: system-ui, sans-serif; margin: 2em; color: #222; max-width: 72em; }\n")
           .Append("table { border-collapse: collapse; margin: 1em 0; }\n")
@@ -34,7 +34,7 @@ public static class HtmlReport
           .Append("figcaption { font-weight: bold; margin-bottom: 0.3em; }\n")
           .Append("svg text { font-size: 11px; font-family: system-ui, sans-serif; }\n")
           .Append("</style>\n</head>\n<body>\n");
-        sb.Append("<h1>Amalgam demo: merging ").Append(results.Tasks.Count).Append(" TinyTasks models</h1>\n");
+        sb.Append("<h1>Amalgam demo: merging ").Append(results.Tasks.Count).Append(' ').Append(ResultsTable.ZooKind(results)).Append(" models</h1>\n");
         foreach (string line in ResultsTable.Context(results)) sb.Append("<p>").Append(Escape(line)).Append("</p>\n");
 
         Table(sb, results);

@@ -8,7 +8,7 @@ public static class MarkdownReport
     public static string Render(DemoResults results)
     {
         var sb = new StringBuilder();
-        sb.Append("# Amalgam demo: merging ").Append(results.Tasks.Count).Append(" TinyTasks models\n\n");
+        sb.Append("# Amalgam demo: merging ").Append(results.Tasks.Count).Append(' ').Append(ResultsTable.ZooKind(results)).Append(" models\n\n");
         foreach (string line in ResultsTable.Context(results)) sb.Append(line).Append("\n\n");
 
         var headers = ResultsTable.Headers(results);

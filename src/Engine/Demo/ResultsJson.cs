@@ -22,6 +22,7 @@ public static class ResultsJson
         var s = r.Setup;
         w.WriteStartObject();
         w.WriteStartObject("zoo");
+        w.WriteString("suite", s.Suite);
         w.WriteString("size", s.Size);
         w.WriteNumber("parameters", s.Parameters);
         w.WriteNumber("seed", s.Seed);

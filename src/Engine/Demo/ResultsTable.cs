@@ -37,10 +37,14 @@ public static class ResultsTable
     public static DemoRow? Individual(DemoResults results) => results.Rows.FirstOrDefault(r => r.Kind == RowKind.Individual);
 
     public static IReadOnlyList<string> Headers(DemoResults results) =>
-        ["Method", .. results.Tasks, "Avg", "Norm", "Merge s"];
+        ["Method", "--method", .. results.Tasks, "Avg", "Norm", "Merge s"];
 
-    /// <summary>Columns after the first hold numbers (right-aligned in every rendering).</summary>
-    public static bool IsNumeric(int column) => column > 0;
+    /// <summary>Columns after the first two hold numbers (right-aligned in every rendering).</summary>
+    public static bool IsNumeric(int column) => column > 1;
+
+    /// <summary>What reproduces a merged row: the registry name and the settings the demo passed ("adamerging granularity=layer steps=50"); "—" for reference rows.</summary>
+    public static string Command(DemoRow row) =>
+        row.Method is null ? Missing : string.Join(" ", row.Settings.Select(kv => $"{kv.Key}={kv.Value}").Prepend(row.Method));
 
     /// <summary>One row of cells per result row, in <see cref="Headers"/> order; a failed row reads "failed" in every number column.</summary>
     public static IReadOnlyList<string[]> Cells(DemoResults results)
@@ -49,7 +53,7 @@ public static class ResultsTable
         var rows = new List<string[]>();
         foreach (var row in results.Rows)
         {
-            var cells = new List<string> { row.Name };
+            var cells = new List<string> { row.Name, Command(row) };
             if (row.Accuracies is { } acc)
             {
                 cells.AddRange(acc.Select(a => Percent(a)));
@@ -77,14 +81,19 @@ public static class ResultsTable
     public static IReadOnlyList<string> Failures(DemoResults results) =>
         results.Rows.Where(r => r.Failed).Select(r => $"{r.Name}: {r.Failure}").ToArray();
 
+    /// <summary>"TinyTasks" or "text-task": what the title says the models are.</summary>
+    public static string ZooKind(DemoResults results) => results.Setup.Suite == "text" ? $"text-task ({results.Setup.Size})" : "TinyTasks";
+
     /// <summary>The sentence that explains the columns (every report prints it under the table).</summary>
     public static string Legend(DemoResults results)
     {
         var samples = results.Setup.TestSamples.Distinct().ToArray();
-        string n = samples.Length == 1 ? samples[0].ToString("N0", CultureInfo.InvariantCulture) + " images each" : "sizes " + string.Join(", ", samples.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)));
+        bool text = results.Setup.Suite == "text";
+        string unit = text ? " examples each" : " images each", model = text ? "encoder" : "tower";
+        string n = samples.Length == 1 ? samples[0].ToString("N0", CultureInfo.InvariantCulture) + unit : "sizes " + string.Join(", ", samples.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)));
         return "Accuracy (%) of each task's model on its labelled test split (" + n + "). "
-            + "Pretrained = the pretrained tower with each task's linear-probe head; Individual = each task's fine-tuned model; "
-            + "merged rows evaluate, for every task, the merged tower with that task's head. "
+            + $"Pretrained = the pretrained {model} with each task's linear-probe head; Individual = each task's fine-tuned model; "
+            + $"merged rows evaluate, for every task, the merged {model} with that task's head; --method = the merge method and the settings the demo passed (the rest at their defaults). "
             + "Avg = mean over tasks; Norm = mean over tasks of (accuracy / that task's Individual accuracy), in %; "
             + "Merge s = wall seconds of the merge (data stage included).";
     }
@@ -97,7 +106,9 @@ public static class ResultsTable
         var inv = CultureInfo.InvariantCulture;
         return
         [
-            string.Create(inv, $"Zoo: size {s.Size}, {s.Parameters:N0} merged parameters (the tower; each task adds its own head), {r.Tasks.Count} tasks, seed {s.Seed}, budget {s.Budget:R}."),
+            s.Suite == "text"
+                ? string.Create(inv, $"Zoo: encoder {s.Size}, {s.Parameters:N0} merged parameters (the encoder; each task adds its own head), {r.Tasks.Count} tasks, seed {s.Seed}, budget {s.Budget:R}.")
+                : string.Create(inv, $"Zoo: size {s.Size}, {s.Parameters:N0} merged parameters (the tower; each task adds its own head), {r.Tasks.Count} tasks, seed {s.Seed}, budget {s.Budget:R}."),
             string.Create(inv, $"Machine: {s.Cores} cores ({s.Threads} threads used), {s.Cpu}, {s.Os}, {s.Runtime}; run started {s.StartedUtc}."),
             string.Create(inv, $"Timing: zoo {Seconds(t.Zoo)} s, reference rows {Seconds(t.Baselines)} s, merges {Seconds(t.Merges)} s, evaluation of merged models {Seconds(t.Evaluations)} s, total {Seconds(t.Total)} s."),
         ];

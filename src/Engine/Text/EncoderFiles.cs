@@ -38,9 +38,7 @@ public static class EncoderFiles
     public static IReadOnlyList<string> Names { get; } = Known.Select(k => k.Name).ToArray();
 
     /// <summary>The cache folder of the encoders: <c>$AMALGAM_CACHE/encoders</c> (default <c>~/.cache/amalgam/encoders</c>).</summary>
-    public static string Folder =>
-        Path.Combine(Environment.GetEnvironmentVariable("AMALGAM_CACHE")
-            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "amalgam"), "encoders");
+    public static string Folder => Path.Combine(Data.DataPaths.CacheDir, "encoders");
 
     /// <summary>The encoder named <paramref name="name"/>, its files checked; a <see cref="BadInputException"/> when unknown or missing.</summary>
     public static EncoderInfo Get(string name)

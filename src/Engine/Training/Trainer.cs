@@ -141,7 +141,12 @@ public static class Trainer
         IReadOnlyList<ModelInput> inputs, OnnxModel model)
     {
         if (single is not null && set is not null) throw new ArgumentException($"{what} samples: give a single tensor or a set by input name, not both");
-        if (set is not null) return set;
+        if (set is not null)
+        {
+            // Only what the model reads (a tokenizer may give token_type_ids to a model without them).
+            var known = inputs.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+            return set.Where(kv => known.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        }
         if (single is null) return null;
         if (inputs.Count != 1)
             throw new BadInputException($"{model.DisplayName}: the model has several inputs ({string.Join(", ", inputs.Select(i => i.Name))}); give its {what} samples by input name");

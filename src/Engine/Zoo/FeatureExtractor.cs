@@ -42,6 +42,44 @@ internal sealed class FeatureExtractor : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Outputs [n, width] row-major for a model with any inputs: <paramref name="inputs"/> by input
+    /// name, samples on the first axis, each chunk fed with the data's own dims (e.g. a text
+    /// encoder's input_ids, attention_mask and token_type_ids [n, S]).
+    /// </summary>
+    public float[] Run(IReadOnlyDictionary<string, Tensor> inputs, int width)
+    {
+        int n = checked((int)inputs.Values.First().Shape[0]);
+        var result = new float[(long)n * width];
+        int chunks = (n + Chunk - 1) / Chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = _threads }, c =>
+        {
+            int start = c * Chunk, b = Math.Min(Chunk, n - start);
+            var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            try
+            {
+                foreach (var (name, data) in inputs)
+                {
+                    long rowBytes = data.ByteLength / n;
+                    var shape = data.Shape.ToArray();
+                    shape[0] = b;
+                    var batch = Tensor.Allocate(name, data.DType, shape, zero: false);
+                    feed[name] = batch;
+                    data.Read<byte>(start * rowBytes, checked((int)(b * rowBytes))).CopyTo(batch.Write<byte>());
+                }
+                using var outputs = _session.Run(feed, [_output]);
+                var y = outputs[0].Read<float>();
+                if (y.Length != b * width) throw new InvalidOperationException($"output '{_output}' has {y.Length} values for {b} samples, expected {b * width}");
+                y.CopyTo(result.AsSpan(start * width, b * width));
+            }
+            finally
+            {
+                foreach (var t in feed.Values) t.Dispose();
+            }
+        });
+        return result;
+    }
+
     /// <summary>Share of images whose argmax logit (first on ties, over all outputs) is the label.</summary>
     public double Accuracy(Tensor images, Tensor labels, int classes)
     {

@@ -60,14 +60,14 @@ public class DemoReportTests
 
             Timing: zoo 10.50 s, reference rows 1.25 s, merges 1.23 s, evaluation of merged models 0.50 s, total 13.75 s.
 
-            | Method | mnist | fashion | Avg | Norm | Merge s |
-            | --- | ---: | ---: | ---: | ---: | ---: |
-            | Pretrained (probe heads) | 40.0 | 30.0 | 35.0 | 50.0 | — |
-            | Individual (fine-tuned) | 80.0 | 60.0 | 70.0 | 100.0 | — |
-            | TIES-Merging | 72.0 | 45.0 | 58.5 | 82.5 | 1.23 |
-            | RegMean | failed | failed | failed | failed | — |
+            | Method | --method | mnist | fashion | Avg | Norm | Merge s |
+            | --- | --- | ---: | ---: | ---: | ---: | ---: |
+            | Pretrained (probe heads) | — | 40.0 | 30.0 | 35.0 | 50.0 | — |
+            | Individual (fine-tuned) | — | 80.0 | 60.0 | 70.0 | 100.0 | — |
+            | TIES-Merging | ties k=0.2 | 72.0 | 45.0 | 58.5 | 82.5 | 1.23 |
+            | RegMean | regmean | failed | failed | failed | failed | — |
 
-            Accuracy (%) of each task's model on its labelled test split (1,000 images each). Pretrained = the pretrained tower with each task's linear-probe head; Individual = each task's fine-tuned model; merged rows evaluate, for every task, the merged tower with that task's head. Avg = mean over tasks; Norm = mean over tasks of (accuracy / that task's Individual accuracy), in %; Merge s = wall seconds of the merge (data stage included).
+            Accuracy (%) of each task's model on its labelled test split (1,000 images each). Pretrained = the pretrained tower with each task's linear-probe head; Individual = each task's fine-tuned model; merged rows evaluate, for every task, the merged tower with that task's head; --method = the merge method and the settings the demo passed (the rest at their defaults). Avg = mean over tasks; Norm = mean over tasks of (accuracy / that task's Individual accuracy), in %; Merge s = wall seconds of the merge (data stage included).
 
             Notes:
 
@@ -86,7 +86,7 @@ public class DemoReportTests
     {
         var r = TwoTasks();
         r = r with { Rows = [.. r.Rows.Take(3), r.Rows[3] with { Name = "Reg|Mean" }] };
-        Assert.That(MarkdownReport.Render(r), Does.Contain("| Reg\\|Mean | failed |"));
+        Assert.That(MarkdownReport.Render(r), Does.Contain("| Reg\\|Mean | regmean | failed |"));
     }
 
     [Test]
@@ -99,6 +99,7 @@ public class DemoReportTests
         string expected = """
             {
               "zoo": {
+                "suite": "vision",
                 "size": "tiny",
                 "parameters": 12345,
                 "seed": 7,
@@ -220,7 +221,7 @@ public class DemoReportTests
         // The table: a header plus one row per result row, with the same cells as the markdown.
         var tableRows = doc.Descendants("table").Single().Descendants("tr").ToList();
         Assert.That(tableRows, Has.Count.EqualTo(1 + results.Rows.Count));
-        Assert.That(tableRows[3].Elements("td").Select(td => td.Value), Is.EqualTo(new[] { "TIES-Merging", "72.0", "45.0", "58.5", "82.5", "1.23" }));
+        Assert.That(tableRows[3].Elements("td").Select(td => td.Value), Is.EqualTo(new[] { "TIES-Merging", "ties k=0.2", "72.0", "45.0", "58.5", "82.5", "1.23" }));
 
         // Self-contained: nothing to fetch, nothing to run; the failure text survives escaping.
         Assert.That(doc.Descendants().Attributes().Where(a => a.Name.LocalName is "src" or "href"), Is.Empty);
