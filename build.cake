@@ -6,7 +6,8 @@
 //   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
 //   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
 //   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
-//   Demo       artifacts/amalgam demo: the TinyTasks merge benchmark (--out=DIR, --quick, --demo-args="...").
+//   Demo       artifacts/amalgam demo: the TinyTasks merge benchmark, or with --suite=text the real text
+//              benchmark on MiniLM (--base=arctic for arctic-embed-xs) (--out=DIR, --quick, --demo-args="...").
 #nullable enable
 using System.Formats.Tar;
 using System.IO.Compression;
@@ -305,7 +306,7 @@ Task("Bench")
 
 // The end-to-end demo: `artifacts/amalgam demo` builds (or loads from the cache) the TinyTasks model zoo,
 // merges it with every method and writes results.md, results.json and report.html.
-// ./build.sh --target=Demo [--out=DIR] [--quick] [--demo-args="--size base --methods ties,pcb"]
+// ./build.sh --target=Demo [--out=DIR] [--quick] [--suite=text [--base=arctic]] [--demo-args="--size base --methods ties,pcb"]
 Task("Demo")
     .IsDependentOn("Bootstrap")
     .IsDependentOn("Build")
@@ -313,6 +314,8 @@ Task("Demo")
 {
     var args = new ProcessArgumentBuilder().Append("demo").Append("--out").AppendQuoted(Argument("out", $"{root}/demo-results"));
     if (HasArgument("quick")) args.Append("--quick");
+    if (HasArgument("suite")) args.Append("--suite").Append(Argument<string>("suite"));   // vision (default) | text
+    if (HasArgument("base")) args.Append("--base").Append(Argument<string>("base"));      // text suite: minilm | arctic
     var extra = Argument("demo-args", "");
     if (extra.Length > 0) args.Append(extra);
     Information($"demo: {artifacts}/amalgam {args.Render()}");
