@@ -44,8 +44,18 @@ public static partial class FoldocReader
                 throw new BadInputException($"{indexPath} line {lineNumber}: entry runs past the end of {dictPath}");
             spans.Add((offset, length));
         }
-        return spans.Select(s => ParseEntry(Encoding.UTF8.GetString(dict, (int)s.Offset, (int)s.Length))).ToList();
+        var entries = spans.Select(s => ParseEntry(Encoding.UTF8.GetString(dict, (int)s.Offset, (int)s.Length))).ToList();
+        // A few domain tags stand inside a paragraph ("other nations for <telegraph>", or text damaged
+        // around "<security>"): any tag naming only domains that open some entry is removed as well,
+        // so the text never shows a label.
+        var knownDomains = entries.SelectMany(e => e.Domains).ToHashSet(StringComparer.Ordinal);
+        return entries.Select(e => e with { Text = RemoveKnownTags(e.Text, knownDomains).Trim() }).ToList();
     }
+
+    /// <summary>Removes every tag anywhere in <paramref name="text"/> whose items are all in <paramref name="domains"/>.</summary>
+    public static string RemoveKnownTags(string text, IReadOnlySet<string> domains) =>
+        InlineTag().Replace(text, m =>
+            m.Groups["tag"].Value.Split(',').All(d => domains.Contains(d.Trim().ToLowerInvariant())) ? "" : m.Value);
 
     /// <summary>One entry's text as stored in the dictionary.</summary>
     public static FoldocEntry ParseEntry(string raw)
@@ -104,11 +114,16 @@ public static partial class FoldocReader
         return value;
     }
 
-    // A domain tag opens a line (after an optional sense number "2."): comma-separated names of
-    // letters, digits, spaces, '-' and '/'. E-mail addresses in angle brackets have '@' and '.', so
-    // they never match.
-    [GeneratedRegex(@"^(?<lead>[ \t]*(?:\d+\.[ \t]*)?)<(?<tag>[A-Za-z0-9][A-Za-z0-9 /\-]*(?:,[ \t]*[A-Za-z0-9][A-Za-z0-9 /\-]*)*)>", RegexOptions.Multiline)]
+    // A domain tag opens a line, after at most a pronunciation "/zed/", an abbreviation "(IVR)" and a
+    // sense number "2.", in that order: comma-separated names of letters, digits, spaces, '-' and '/'.
+    // E-mail addresses in angle brackets have '@' and '.', so they never match.
+    [GeneratedRegex(@"^(?<lead>[ \t]*(?:/[^/\n]*/[ \t]*)?(?:\([^()\n]*\)[ \t]*)?(?:\d+\.[ \t]*)?)<(?<tag>" + TagBody + @")>[ \t]*", RegexOptions.Multiline)]
     private static partial Regex DomainTag();
+
+    [GeneratedRegex("<(?<tag>" + TagBody + ")>")]
+    private static partial Regex InlineTag();
+
+    private const string TagBody = @"[A-Za-z0-9][A-Za-z0-9 /\-]*(?:,[ \t]*[A-Za-z0-9][A-Za-z0-9 /\-]*)*";
 
     [GeneratedRegex(@"^[ \t]*\(\d{4}-\d{2}-\d{2}\)[ \t]*$", RegexOptions.Multiline)]
     private static partial Regex DateLine();

@@ -45,7 +45,8 @@ public static partial class WordNetReader
         var words = new string[wordCount];
         for (int w = 0; w < wordCount; w++)
         {
-            words[w] = AdjectiveMarker().Replace(Next("word"), "");
+            string word = Next("word");
+            words[w] = word.EndsWith(')') ? AdjectiveMarker().Replace(word, "") : word;
             Number(Next("lex_id"), NumberStyles.AllowHexSpecifier, "lex_id");
         }
 
@@ -90,8 +91,9 @@ public static partial class WordNetReader
     {
         gloss = gloss.Trim();
         var start = ExampleStart().Match(gloss);
-        if (!start.Success) return (gloss, []);
-        string definition = gloss[..start.Index].Trim();
+        // A few glosses end in a stray ';' ("inaccessible and sparsely populated;"): not part of the definition.
+        if (!start.Success) return (gloss.TrimEnd(';', ' '), []);
+        string definition = gloss[..start.Index].TrimEnd(';', ' ');
         var examples = Quoted().Matches(gloss[(start.Index + 1)..])
             .Select(m => m.Groups[1].Value.Trim())
             .Where(e => e.Length > 0)

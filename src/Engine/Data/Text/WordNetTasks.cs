@@ -32,7 +32,7 @@ public static class WordNetTasks
 
     /// <summary>wn-hypernym: (A's definition, B's definition) -> 1 when B is a direct hypernym
     /// (@ or @i) of A. Each positive gets one negative: a synset of the same pos and split, picked
-    /// by hash, that is neither A nor one of A's direct hypernyms.</summary>
+    /// by hash, that is neither A, nor one of A's direct hypernyms, nor another of A's negatives.</summary>
     public static TextTaskData Hypernym(string name, WordNet wordNet)
     {
         var pools = SplitPools(wordNet);
@@ -51,8 +51,9 @@ public static class WordNetTasks
                 string key = $"wn-hypernym:{a.Key}>{b.Key}";
                 candidates.Add(new TextCandidate(key, a.Definition, b.Definition, 1, isTest));
                 var negative = Pick(pools.GetValueOrDefault((a.FilePos, isTest)) ?? [], key, s => !excluded.Contains(s.Key));
-                if (negative is not null)
-                    candidates.Add(new TextCandidate($"wn-hypernym:{a.Key}!{negative.Key}", a.Definition, negative.Definition, 0, isTest));
+                if (negative is null) continue;
+                excluded.Add(negative.Key);   // A's negatives differ, so none is lost as a duplicate pair
+                candidates.Add(new TextCandidate($"wn-hypernym:{a.Key}!{negative.Key}", a.Definition, negative.Definition, 0, isTest));
             }
         }
         return TextTaskAssembler.Assemble(name, HypernymClassNames, true, candidates, balance: true);
