@@ -1,3 +1,5 @@
+using Amalgam.Kernels;
+
 namespace Amalgam.Engine.Data.Text;
 
 /// <summary>One fortune file the text tasks use: its language and its path below the fortunes folder.</summary>
@@ -29,7 +31,7 @@ public static class FortuneFiles
     public static IReadOnlyList<FortuneFile> Discover(string fortunesDir)
     {
         if (!Directory.Exists(fortunesDir))
-            throw new Amalgam.Kernels.BadInputException($"{fortunesDir}: fortunes folder not found");
+            throw new BadInputException($"{fortunesDir}: fortunes folder not found");
         var files = new List<FortuneFile>();
         foreach (string name in RegularFiles(fortunesDir))
             files.Add(new FortuneFile(name == PortugueseFile ? "Portuguese" : "English", name));
