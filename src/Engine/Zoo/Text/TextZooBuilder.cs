@@ -25,7 +25,7 @@ namespace Amalgam.Engine.Zoo.Text;
 public static class TextZooBuilder
 {
     public const string PrivateRegex = @"^head\.";
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 4;   // 2: fine-tuning on examples the probe has not seen; 3: probe L2 chosen on held-out examples, fine-tuning at 2e-5; 4: class-balanced prefixes
 
     public static Zoo BuildOrLoad(TextZooOptions options)
     {
@@ -82,12 +82,14 @@ public static class TextZooBuilder
             var probeSet = task.Train.Take(budget.ProbeSamples).ToList();
             Report($"probe {name}", 0, budget.ProbeIterations, null);
             float[] w, b;
-            double probeAccuracy;
+            double probeAccuracy, l2;
             using (var probeInputs = tokenizer.Encode(Texts(probeSet), length))
             {
                 var f = extractor.Run(probeInputs.ByInputName, width);
-                (w, b, probeAccuracy) = LinearProbe.Fit(f, probeSet.Select(e => (long)e.Label).ToArray(), width, task.ClassCount, budget.ProbeIterations,
-                    (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {name}", it, budget.ProbeIterations, loss); });
+                var y = probeSet.Select(e => (long)e.Label).ToArray();
+                l2 = LinearProbe.ChooseL2(f, y, width, task.ClassCount, budget.ProbeIterations, TextZooBudget.ProbeL2Candidates);
+                (w, b, probeAccuracy) = LinearProbe.Fit(f, y, width, task.ClassCount, budget.ProbeIterations,
+                    (it, loss) => { if (it % 10 == 0 || it == budget.ProbeIterations) Report($"probe {name}", it, budget.ProbeIterations, loss); }, l2);
             }
             var model = EncoderClassifier.Create(encoder, info.Pooling, task.ClassCount, w, b);
             model.Save(PretrainedFile(folder, name), OnnxSaveOptions.Inline);
@@ -97,9 +99,12 @@ public static class TextZooBuilder
                 baseWritten = true;
             }
 
-            // 2. Fine-tuning the encoder with the head frozen.
+            // 2. Fine-tuning the encoder with the head frozen, on training examples the probe has not seen: a probe
+            // fitted on 2,000 examples in 384 dimensions nearly interpolates them, so on its own examples there is
+            // almost no loss left to learn from (measured: +1.6 points over the probes when they overlapped).
             int wanted = budget.FineTuneSteps * budget.BatchSize;
-            var fineTuneSet = task.Train.Take(wanted).ToList();
+            var unseen = task.Train.Skip(probeSet.Count).ToList();
+            var fineTuneSet = (unseen.Count >= budget.BatchSize ? unseen : task.Train.ToList()).Take(wanted).ToList();
             int epochs = (wanted + fineTuneSet.Count - 1) / fineTuneSet.Count;
             var parameters = model.ListInitializers().Where(i => i.DType == DType.F32 && !i.Name.StartsWith("head.", StringComparison.Ordinal)).Select(i => i.Name).ToList();
             TrainResult result;
@@ -113,7 +118,7 @@ public static class TextZooBuilder
             manifestTasks.Add(new
             {
                 name, classes = task.ClassCount, class_names = task.ClassNames, pair = task.IsPair, max_length = length,
-                train_available = task.Train.Count, test_available = task.Test.Count, probe_samples = probeSet.Count, probe_train_accuracy = probeAccuracy,
+                train_available = task.Train.Count, test_available = task.Test.Count, probe_samples = probeSet.Count, probe_l2 = l2, probe_train_accuracy = probeAccuracy,
                 finetune_samples = fineTuneSet.Count, finetune_steps = result.Steps, finetune_final_loss = result.EpochLosses[^1],
             });
         }

@@ -19,6 +19,24 @@ public class TextTasksTests
         foreach (string name in TextTasks.Names) _tasks[name] = TextTasks.Build(name);
     }
 
+    /// <summary>The zoo takes prefixes (probe 2,000, then 2,000 for fine-tuning, test 1,000): each must hold every class as evenly as the split allows.</summary>
+    [Test]
+    public void EveryPrefixIsClassBalanced()
+    {
+        var pos = TextTasks.Build("wn-pos");
+        foreach (var (what, part, each) in new[] { ("train[0, 2000)", pos.Train.Take(2000), 500), ("train[2000, 4000)", pos.Train.Skip(2000).Take(2000), 500), ("test[0, 1000)", pos.Test.Take(1000), 250) })
+            Assert.That(part.GroupBy(e => e.Label).OrderBy(g => g.Key).Select(g => g.Count()), Is.EqualTo(Enumerable.Repeat(each, 4)), what);
+        foreach (string name in TextTasks.Names)
+        {
+            var task = TextTasks.Build(name);
+            var counts = task.Train.Take(2000).GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
+            var all = task.Train.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
+            // A class is in the first half with at least half of its items, or with its even share.
+            foreach (var (label, total) in all)
+                Assert.That(counts.GetValueOrDefault(label), Is.GreaterThanOrEqualTo(Math.Min(total / 2, 2000 / task.ClassCount - 1)), $"{name}: class {task.ClassNames[label]}");
+        }
+    }
+
     [Test]
     public void NamesAreTheEightInOrderAndUnknownOnesAreListed()
     {
