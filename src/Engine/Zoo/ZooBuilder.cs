@@ -33,30 +33,8 @@ public static class ZooBuilder
         if (options.TestSamples is < 1) throw new BadInputException($"zoo test samples {options.TestSamples}: must be at least 1");
         var names = tasks.Select(t => t.Name).ToList();
         string folder = ZooCache.Folder(options, names, config, budget);
-        if (!ZooCache.IsComplete(folder, names))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
-            string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-            try
-            {
-                Build(temp, options, tasks, config, budget);
-                Interlocked.Increment(ref _builds);
-                // A folder only appears by this rename, complete; one with files missing was damaged by hand: replace it.
-                if (Directory.Exists(folder) && !ZooCache.IsComplete(folder, names)) Directory.Delete(folder, recursive: true);
-                try
-                {
-                    Directory.Move(temp, folder);
-                }
-                catch (IOException) when (ZooCache.IsComplete(folder, names))
-                {
-                    // Another process finished the same zoo first; its files are the same.
-                }
-            }
-            finally
-            {
-                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            }
-        }
+        if (ZooCache.BuildOnce(folder, f => ZooCache.IsComplete(f, names), temp => Build(temp, options, tasks, config, budget)))
+            Interlocked.Increment(ref _builds);
         return Describe(folder, options, tasks, config);
     }
 
@@ -185,7 +163,7 @@ public static class ZooBuilder
             BatchSize = budget.BatchSize, MicroBatchSize = budget.MicroBatchSize, Threads = o.Threads, Seed = seed,
             CreateOptimizer = ps => optimizer = new Adam(ps, new Kernels.Optim.AdamSettings(LearningRate(1, total, peak), WeightDecay: budget.WeightDecay)),
             EvaluateTrainingSet = false,
-            Progress = new Progress(p =>
+            Progress = new SyncProgress<TrainProgress>(p =>
             {
                 if (!p.EpochEnd && optimizer is not null) optimizer.LearningRate = LearningRate(p.Step + 1, total, peak);
                 progress(p);
@@ -215,9 +193,4 @@ public static class ZooBuilder
         NpyFile.Write(ZooCache.TestLabelsFile(folder, task.Name), test.Labels);
     }
 
-    /// <summary>Synchronous IProgress (System.Progress posts to the thread pool, out of order).</summary>
-    private sealed class Progress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
-    }
 }

@@ -40,4 +40,34 @@ internal static class ZooCache
         File.Exists(Path.Combine(folder, ManifestName)) && File.Exists(BaseFile(folder)) &&
         tasks.All(t => File.Exists(PretrainedFile(folder, t)) && File.Exists(FineTunedFile(folder, t))
             && File.Exists(TestInputsFile(folder, t)) && File.Exists(TestLabelsFile(folder, t)));
+
+    /// <summary>
+    /// Builds into a temporary sibling of <paramref name="folder"/> and renames it into place, unless
+    /// <paramref name="isComplete"/> already holds; a damaged folder (files deleted by hand) is replaced,
+    /// and another process finishing the same zoo first wins (its files are the same). Returns true
+    /// when this call built it.
+    /// </summary>
+    public static bool BuildOnce(string folder, Func<string, bool> isComplete, Action<string> build)
+    {
+        if (isComplete(folder)) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
+        try
+        {
+            build(temp);
+            if (Directory.Exists(folder) && !isComplete(folder)) Directory.Delete(folder, recursive: true);
+            try
+            {
+                Directory.Move(temp, folder);
+            }
+            catch (IOException) when (isComplete(folder))
+            {
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+        }
+        return true;
+    }
 }

@@ -37,22 +37,7 @@ public static class TextZooBuilder
         var encoder = EncoderFiles.Get(options.Encoder);
         var budget = TextZooBudget.For(options.Budget);
         string folder = Folder(options, names, budget);
-        if (!IsComplete(folder, names))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
-            string temp = $"{folder}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}";
-            try
-            {
-                Build(temp, options, names, encoder, budget);
-                if (Directory.Exists(folder) && !IsComplete(folder, names)) Directory.Delete(folder, recursive: true);
-                try { Directory.Move(temp, folder); }
-                catch (IOException) when (IsComplete(folder, names)) { }   // another process finished the same zoo first
-            }
-            finally
-            {
-                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
-            }
-        }
+        ZooCache.BuildOnce(folder, f => IsComplete(f, names), temp => Build(temp, options, names, encoder, budget));
         var tasks = names.Select(n => new ZooTask(n, PretrainedFile(folder, n), FineTunedFile(folder, n), TestInputsFile(folder, n), TestLabelsFile(folder, n),
             ClassCount(folder, n))).ToList();
         var zooOptions = new ZooOptions { CacheDir = options.CacheDir, Size = options.Encoder, Tasks = names, Seed = options.Seed, Budget = options.Budget, Threads = options.Threads, TestSamples = options.TestSamples };
@@ -202,10 +187,4 @@ public static class TextZooBuilder
     private static bool IsComplete(string folder, IReadOnlyList<string> tasks) =>
         File.Exists(Path.Combine(folder, "zoo.json")) && File.Exists(Path.Combine(folder, "base.onnx"))
         && tasks.All(t => File.Exists(PretrainedFile(folder, t)) && File.Exists(FineTunedFile(folder, t)) && File.Exists(TestInputsFile(folder, t)) && File.Exists(TestLabelsFile(folder, t)));
-}
-
-/// <summary>Synchronous IProgress (System.Progress posts to the thread pool, out of order).</summary>
-internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
 }
