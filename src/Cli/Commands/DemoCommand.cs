@@ -20,7 +20,7 @@ internal static class DemoCommand
         suite.AcceptOnlyFromAmong("vision", "text");
         var @base = new Option<string>("--base") { Description = "text suite: the pretrained encoder, minilm (all-MiniLM-L6-v2) or arctic (arctic-embed-xs)", DefaultValueFactory = _ => "minilm" };
         @base.AcceptOnlyFromAmong("minilm", "arctic");
-        var paper = new Option<bool>("--paper-settings") { Description = "text suite: AdaMerging at the papers' 500 steps of 2 batches of 16 (over an hour per variant on 2 cores) instead of 50 steps of 1 batch of 8" };
+        var paper = new Option<bool>("--paper-settings") { Description = "text suite: AdaMerging at the papers' 500 steps of 2 batches of 16 (about an hour per variant on 2 cores) instead of 50 steps of 1 batch of 8" };
         var size = new Option<string>("--size") { Description = "vision suite: zoo tower size (default small; tiny with --quick)" };
         size.AcceptOnlyFromAmong("tiny", "small", "base");
         var tasks = new Option<string>("--tasks") { Description = "comma-separated task names (default: all eight; two with --quick: mnist,fashion or wn-pos,fortune-lang)" };

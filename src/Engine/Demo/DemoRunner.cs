@@ -218,7 +218,7 @@ public static class DemoRunner
                 if (options.AdaMergingSettings.Count > 0)
                     notes.Add("AdaMerging rows also ran " + string.Join(", ", options.AdaMergingSettings.Select(kv => $"{kv.Key}={kv.Value}"))
                         + " instead of the defaults " + string.Join(", ", options.AdaMergingSettings.Keys.Select(k => $"{k}={DemoPlan.DefaultOf(DemoPlan.AdaMerging, k)}"))
-                        + ": the papers' 500 steps of 2 x 16 sequences per task take over an hour per variant through a 22.7M-parameter encoder on 2 cores; `amalgam demo --suite text --paper-settings` runs them.");
+                        + ": the papers' 500 steps of 2 x 16 sequences per task take about an hour per variant through a 22.7M-parameter encoder on 2 cores; `amalgam demo --suite text --paper-settings` runs them.");
             }
             else if (dflt is not null)
             {

@@ -98,7 +98,7 @@ public static class Evaluator
                 var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                 try
                 {
-                    foreach (var (name, t) in samples.Inputs) feed[name] = Rows(t, start, b);
+                    foreach (var (name, t) in samples.Inputs) feed[name] = SampleRows.Copy(t, start, b);
                     using var outputs = session.Run(feed, [output]);
                     var o = outputs[0];
                     if (o.DType != DType.F32 || o.Rank != 2 || o.Shape[0] != b || o.Shape[1] < 1)
@@ -133,16 +133,5 @@ public static class Evaluator
             }
         }
         return (logits!, classes);
-    }
-
-    /// <summary>Rows [start, start + count) of <paramref name="source"/> as a new tensor.</summary>
-    private static Tensor Rows(Tensor source, long start, long count)
-    {
-        var shape = source.Shape.ToArray();
-        long rowBytes = source.ByteLength / shape[0];
-        shape[0] = count;
-        var t = Tensor.Allocate(source.Name, source.DType, shape, zero: false);
-        source.Read<byte>(start * rowBytes, checked((int)(count * rowBytes))).CopyTo(t.Write<byte>());
-        return t;
     }
 }

@@ -23,16 +23,17 @@ public sealed class MergeProblem : IDisposable
         TaskNames = taskNames;
         PrivatePattern = privatePattern;
         var shared = new List<TensorInfo>();
+        var basePrivate = new List<TensorInfo>();
         var constants = new List<TensorInfo>();
         foreach (var t in @base.Tensors)
         {
-            if (IsPrivate(t.Name)) continue;
-            if (t.DType.IsFloat()) shared.Add(t);
+            if (IsPrivate(t.Name)) basePrivate.Add(t);
+            else if (t.DType.IsFloat()) shared.Add(t);
             else constants.Add(t);
         }
         shared.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         Shared = shared;
-        BasePrivate = @base.Tensors.Where(t => IsPrivate(t.Name)).ToList();
+        BasePrivate = basePrivate;
         Private = tasks.Select(t => (IReadOnlyList<TensorInfo>)t.Tensors.Where(i => IsPrivate(i.Name)).ToList()).ToList();
         Constants = constants;
     }

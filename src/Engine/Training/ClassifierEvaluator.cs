@@ -43,12 +43,8 @@ internal sealed class ClassifierEvaluator : IDisposable
             foreach (var input in _inputs)
             {
                 var data = samples[input.Name];
-                long rowBytes = data.ByteLength / n;
-                var shape = input.Dims.Skip(1).All(d => d >= 0) ? input.Dims.ToArray() : data.Shape.ToArray();
-                shape[0] = b;
-                var batch = Tensor.Allocate(input.Name, input.DType, shape, zero: false);
+                var batch = SampleRows.Copy(data, start, b, input.BatchShape(data, b));
                 batches.Add(batch);
-                data.Read<byte>(start * rowBytes, checked((int)(b * rowBytes))).CopyTo(batch.Write<byte>());
                 feed[input.Name] = batch;
             }
             foreach (var p in _parameters) feed[p.Name] = p;

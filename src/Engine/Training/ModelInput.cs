@@ -49,6 +49,18 @@ public sealed record ModelInput(string Name, DType DType, long[] Dims)
         return list;
     }
 
+    /// <summary>
+    /// The dims a batch of <paramref name="rows"/> samples of <paramref name="data"/> is fed with: the
+    /// model's own when it fixes every dim after the batch axis (the data then only needs as many
+    /// values per sample), else the data's (a symbolic sequence axis takes the data's length).
+    /// </summary>
+    public long[] BatchShape(Tensor data, long rows)
+    {
+        var shape = Dims.Skip(1).All(d => d >= 0) ? Dims.ToArray() : data.Shape.ToArray();
+        shape[0] = rows;
+        return shape;
+    }
+
     /// <summary>True when a tensor of <paramref name="shape"/> (first axis = samples) fits this input.</summary>
     public bool Fits(ReadOnlySpan<long> shape)
     {

@@ -33,7 +33,7 @@ public static class Trainer
             foreach (string p in names) parameters.Add(model.ReadInitializer(p));
             var byName = parameters.ToDictionary(p => p.Name, StringComparer.Ordinal);
             int microBatches = MicroBatches(request, batch);
-            var shapes = inputs.ToDictionary(i => i.Name, i => BatchShape(i, train[i.Name], batch / microBatches), StringComparer.Ordinal);
+            var shapes = inputs.ToDictionary(i => i.Name, i => i.BatchShape(train[i.Name], batch / microBatches), StringComparer.Ordinal);
             var gradRequest = new GradientRequest(names, shapes, GradientLoss.CrossEntropy) { Output = request.Output };
             using var stepper = new DataParallelStep(model, gradRequest, microBatches, request.Threads, byName);
             var options = new SessionOptions { IntraOpThreads = request.Threads };
@@ -97,14 +97,6 @@ public static class Trainer
         if (micro < 1 || batch % micro != 0)
             throw new ArgumentOutOfRangeException(nameof(r.MicroBatchSize), micro, $"must be at least 1 and divide the batch size {batch}");
         return batch / micro;
-    }
-
-    /// <summary>The input's dims for a batch of <paramref name="rows"/>: fixed dims as the model says, symbolic ones from the data.</summary>
-    private static long[] BatchShape(ModelInput input, Tensor data, int rows)
-    {
-        var shape = input.Dims.Skip(1).All(d => d >= 0) ? input.Dims.ToArray() : data.Shape.ToArray();
-        shape[0] = rows;
-        return shape;
     }
 
     /// <summary>The model's inputs and the training (and test) samples by input name, checked against each other.</summary>

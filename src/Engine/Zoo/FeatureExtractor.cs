@@ -58,15 +58,7 @@ internal sealed class FeatureExtractor : IDisposable
             var feed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             try
             {
-                foreach (var (name, data) in inputs)
-                {
-                    long rowBytes = data.ByteLength / n;
-                    var shape = data.Shape.ToArray();
-                    shape[0] = b;
-                    var batch = Tensor.Allocate(name, data.DType, shape, zero: false);
-                    feed[name] = batch;
-                    data.Read<byte>(start * rowBytes, checked((int)(b * rowBytes))).CopyTo(batch.Write<byte>());
-                }
+                foreach (var (name, data) in inputs) feed[name] = Training.SampleRows.Copy(data, start, b);
                 using var outputs = _session.Run(feed, [_output]);
                 var y = outputs[0].Read<float>();
                 if (y.Length != b * width) throw new InvalidOperationException($"output '{_output}' has {y.Length} values for {b} samples, expected {b * width}");

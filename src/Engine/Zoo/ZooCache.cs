@@ -23,8 +23,11 @@ internal static class ZooCache
     {
         string text = string.Create(CultureInfo.InvariantCulture,
             $"amalgam-zoo|v{FormatVersion}|size={o.Size}|tasks={string.Join(",", tasks)}|seed={o.Seed}|budget={o.Budget:R}|test={o.TestSamples}|{config}|{budget}");
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
+        return KeyOf(text);
     }
+
+    /// <summary>A cache key: the first 16 hex digits of the SHA-256 of <paramref name="options"/> (every option that changes a zoo's files, as text).</summary>
+    public static string KeyOf(string options) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(options)))[..16];
 
     public static string Folder(ZooOptions o, IReadOnlyList<string> tasks, VitConfig config, ZooBudget budget) =>
         Path.Combine(Root(o), $"{o.Size}-{Key(o, tasks, config, budget)}");

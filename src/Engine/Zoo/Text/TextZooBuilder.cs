@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Amalgam.Engine.Data;
 using Amalgam.Engine.Data.Npy;
@@ -38,8 +36,9 @@ public static class TextZooBuilder
         var budget = TextZooBudget.For(options.Budget);
         string folder = Folder(options, names, budget);
         ZooCache.BuildOnce(folder, f => IsComplete(f, names), temp => Build(temp, options, names, encoder, budget));
+        var classes = ClassCounts(folder);
         var tasks = names.Select(n => new ZooTask(n, PretrainedFile(folder, n), FineTunedFile(folder, n), TestInputsFile(folder, n), TestLabelsFile(folder, n),
-            ClassCount(folder, n))).ToList();
+            classes[n])).ToList();
         var zooOptions = new ZooOptions { CacheDir = options.CacheDir, Size = options.Encoder, Tasks = names, Seed = options.Seed, Budget = options.Budget, Threads = options.Threads, TestSamples = options.TestSamples };
         return new Zoo(folder, Path.Combine(folder, "base.onnx"), tasks, PrivateRegex, SharedParameters(folder), zooOptions);
     }
@@ -158,10 +157,12 @@ public static class TextZooBuilder
     private static int Width(OnnxModel features) =>
         checked((int)features.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue);
 
-    private static int ClassCount(string folder, string task)
+    /// <summary>Each task's class count as the manifest records it (rather than parsing a 90 MB model per task).</summary>
+    private static Dictionary<string, int> ClassCounts(string folder)
     {
-        var m = OnnxModel.Load(PretrainedFile(folder, task));
-        return checked((int)m.GetInitializer(EncoderClassifier.HeadBias).Dims[0]);
+        using var manifest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "zoo.json")));
+        return manifest.RootElement.GetProperty("tasks").EnumerateArray()
+            .ToDictionary(t => t.GetProperty("name").GetString()!, t => t.GetProperty("classes").GetInt32(), StringComparer.Ordinal);
     }
 
     private static long SharedParameters(string folder)
@@ -175,8 +176,7 @@ public static class TextZooBuilder
     {
         string text = string.Create(CultureInfo.InvariantCulture,
             $"amalgam-text-zoo|v{FormatVersion}|encoder={o.Encoder}|tasks={string.Join(",", tasks)}|seed={o.Seed}|budget={o.Budget:R}|test={o.TestSamples}|{budget}");
-        string key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..16];
-        return Path.Combine(o.CacheDir ?? Path.Combine(DataPaths.CacheDir, "zoo"), $"text-{o.Encoder}-{key}");
+        return Path.Combine(o.CacheDir ?? Path.Combine(DataPaths.CacheDir, "zoo"), $"text-{o.Encoder}-{ZooCache.KeyOf(text)}");
     }
 
     public static string PretrainedFile(string folder, string task) => Path.Combine(folder, "pretrained", task + ".onnx");
