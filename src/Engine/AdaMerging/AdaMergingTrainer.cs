@@ -100,7 +100,7 @@ public sealed class AdaMergingTrainer : IDisposable
             var samplers = new BatchSampler[problem.K];
             // One intra-op thread: bit-identical at any --threads. No arena: a lane's K sessions run in turn,
             // so peak memory is one session's working set per worker, not K of them.
-            var sessionOptions = new SessionOptions { IntraOpThreads = 1, CpuMemoryArena = false };
+            var sessionSettings = new SessionSettings { IntraOpThreads = 1, CpuMemoryArena = false };
             for (int k = 0; k < problem.K; k++)
             {
                 var model = models[k] = ((OnnxCheckpoint)problem.Tasks[k]).Model;
@@ -118,7 +118,7 @@ public sealed class AdaMergingTrainer : IDisposable
                 samplers[k] = new BatchSampler(checked((int)samples[k].Count), options.BatchSize, options.Shuffle, seed, k);
             }
             var lanes = new GradientLane[Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep)];
-            for (int w = 0; w < lanes.Length; w++) lanes[w] = Own(owned, GradientLane.Create(models, requests, sessionOptions, names, theta));
+            for (int w = 0; w < lanes.Length; w++) lanes[w] = Own(owned, GradientLane.Create(models, requests, sessionSettings, names, theta));
             var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers);
             trainer._owned.AddRange(owned);
             return trainer;

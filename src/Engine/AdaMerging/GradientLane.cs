@@ -31,7 +31,7 @@ internal sealed class GradientLane : IDisposable
     /// <param name="models">Task k's model (its private head stays baked in).</param>
     /// <param name="requests">Task k's gradient request (shared tensor names, batch shapes, loss).</param>
     /// <param name="theta">The shared theta(lambda) buffers, in <paramref name="names"/> order.</param>
-    public static GradientLane Create(IReadOnlyList<OnnxModel> models, IReadOnlyList<GradientRequest> requests, SessionOptions options,
+    public static GradientLane Create(IReadOnlyList<OnnxModel> models, IReadOnlyList<GradientRequest> requests, SessionSettings options,
         IReadOnlyList<string> names, IReadOnlyList<Tensor> theta)
     {
         var owned = new List<IDisposable>();

@@ -12,12 +12,12 @@ namespace Amalgam.Engine.Autodiff;
 /// </summary>
 public sealed class GradientSession : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
     private readonly BoundRun _run;
     private readonly List<Tensor> _owned;
     private readonly Tensor _loss;
 
-    private GradientSession(GradientGraph graph, InferenceSession session, Dictionary<string, Tensor> inputs,
+    private GradientSession(GradientGraph graph, OnnxSession session, Dictionary<string, Tensor> inputs,
         Dictionary<string, Tensor> parameters, Dictionary<string, Tensor> gradients, Tensor loss, List<Tensor> owned)
     {
         Graph = graph;
@@ -53,13 +53,13 @@ public sealed class GradientSession : IDisposable
     /// buffers), otherwise the session allocates them. Gradient buffers likewise come from
     /// <paramref name="gradients"/> when given (several sessions run in turn may share one set).
     /// </summary>
-    public static GradientSession Create(OnnxModel model, GradientRequest request, SessionOptions? options = null,
+    public static GradientSession Create(OnnxModel model, GradientRequest request, SessionSettings? options = null,
         IReadOnlyDictionary<string, Tensor>? parameters = null, IReadOnlyDictionary<string, Tensor>? inputs = null,
         IReadOnlyDictionary<string, Tensor>? gradients = null)
     {
         var graph = GradientGraphBuilder.Build(model, request);
         var owned = new List<Tensor>();
-        InferenceSession? session = null;
+        OnnxSession? session = null;
         try
         {
             var data = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -83,7 +83,7 @@ public sealed class GradientSession : IDisposable
                     : Own(owned, Tensor.Allocate(GradientGraph.GradientName(p.Name), dtype, p.Shape));
             }
             var loss = Own(owned, Tensor.Allocate(GradientGraph.LossOutput, ToDType(graph.FloatType, model.DisplayName, "loss"), []));
-            session = InferenceSession.FromBytes(graph.ToBytes(), options);
+            session = OnnxSession.FromBytes(graph.ToBytes(), options);
             return new GradientSession(graph, session, data, bound, grads, loss, owned);
         }
         catch

@@ -83,7 +83,7 @@ public static class Evaluator
         long batches = (n + batchSize - 1) / batchSize;
         int workers = (int)Math.Min(batches, threads);
         string output = model.Graph.Output[0].Name;
-        var options = new SessionOptions { IntraOpThreads = 1, InterOpThreads = 1 };
+        var options = new SessionSettings { IntraOpThreads = 1, InterOpThreads = 1 };
         float[]? logits = null;
         int classes = 0;
         object gate = new();
@@ -91,7 +91,7 @@ public static class Evaluator
 
         void Work()
         {
-            using var session = InferenceSession.FromFile(path, options);
+            using var session = OnnxSession.FromFile(path, options);
             for (long k = Interlocked.Increment(ref next); k < batches; k = Interlocked.Increment(ref next))
             {
                 long start = k * batchSize, b = Math.Min(batchSize, n - start);

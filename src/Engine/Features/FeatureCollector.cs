@@ -43,7 +43,7 @@ public static class FeatureCollector
             throw new BadInputException($"{model.DisplayName}: the model fixes a batch of {fixedBatch}, so the sample count ({samples}) must be a multiple of it");
 
         var stats = new FeatureStats();
-        using var session = InferenceSession.FromBytes(copy.ToInlineBytes(), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(copy.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
         for (long start = 0; start < samples; start += batch)
         {
             cancel.ThrowIfCancellationRequested();

@@ -13,16 +13,16 @@ namespace Amalgam.Engine.Training;
 /// </summary>
 internal sealed class ClassifierEvaluator : IDisposable
 {
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
     private readonly IReadOnlyList<Tensor> _parameters;
     private readonly IReadOnlyList<ModelInput> _inputs;
     private readonly string _output;
 
-    public ClassifierEvaluator(OnnxModel model, IReadOnlyList<ModelInput> inputs, string output, IReadOnlyList<Tensor> parameters, SessionOptions options)
+    public ClassifierEvaluator(OnnxModel model, IReadOnlyList<ModelInput> inputs, string output, IReadOnlyList<Tensor> parameters, SessionSettings options)
     {
         var copy = new OnnxModel(model.Proto.Clone(), model.BaseDirectory, model.DisplayName);
         copy.PromoteInitializersToInputs(parameters.Select(p => p.Name));
-        _session = InferenceSession.FromBytes(copy.ToInlineBytes(), options);
+        _session = OnnxSession.FromBytes(copy.ToInlineBytes(), options);
         _parameters = parameters;
         _inputs = inputs;
         _output = output;

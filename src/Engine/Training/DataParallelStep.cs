@@ -23,7 +23,7 @@ internal sealed class DataParallelStep : IDisposable
         IReadOnlyDictionary<string, Tensor> parameters)
     {
         _threads = threads == 0 ? Environment.ProcessorCount : threads;
-        var options = new SessionOptions { IntraOpThreads = microBatches == 1 ? threads : 1 };
+        var options = new SessionSettings { IntraOpThreads = microBatches == 1 ? threads : 1 };
         var sessions = new List<GradientSession>();
         try
         {

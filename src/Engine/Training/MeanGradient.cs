@@ -51,7 +51,7 @@ public static class MeanGradient
         long next = -1, turn = 0, done = 0;
         bool failed = false;
         object gate = new(), createGate = new();
-        var options = new SessionOptions { IntraOpThreads = 1 };
+        var options = new SessionSettings { IntraOpThreads = 1 };
 
         void Work()
         {

@@ -11,13 +11,13 @@ namespace Amalgam.Engine.Zoo;
 internal sealed class FeatureExtractor : IDisposable
 {
     public const int Chunk = 256;
-    private readonly InferenceSession _session;
+    private readonly OnnxSession _session;
     private readonly string _output;
     private readonly int _threads;
 
     public FeatureExtractor(OnnxModel model, string output, int threads)
     {
-        _session = InferenceSession.FromBytes(model.ToInlineBytes(), new SessionOptions { IntraOpThreads = 1 });
+        _session = OnnxSession.FromBytes(model.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
         _output = output;
         _threads = threads == 0 ? Environment.ProcessorCount : threads;
     }

@@ -1,37 +1,46 @@
 using Amalgam.Kernels;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace Amalgam.OnnxIO.Runtime;
 
 /// <summary>
-/// A run whose inputs and outputs are bound once: their OrtValues and the native name arrays are made
-/// when binding, so each <see cref="Run"/> is a single native call that creates nothing. Change input
-/// contents in place between runs; outputs are overwritten in place. Not for concurrent use.
+/// A run whose inputs and outputs are bound once in an <c>OrtIoBinding</c>: their OrtValues are made when
+/// binding, so each <see cref="Run"/> is a single native call that creates nothing. Change input contents
+/// in place between runs; outputs are overwritten in place. On the CUDA provider ORT copies the bound host
+/// inputs to the device and the outputs back within the call. Not for concurrent use.
 /// </summary>
-public sealed unsafe class BoundRun : IDisposable
+public sealed class BoundRun : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly OrtValueSet _inputs;
-    private readonly OrtValueSet _outputs;
-    private readonly NativeUtf8Strings _inputNames;
-    private readonly NativeUtf8Strings _outputNames;
+    private readonly OnnxSession _session;
+    private readonly TensorValues _inputs;
+    private readonly TensorValues _outputs;
+    private readonly Ort.OrtIoBinding _binding;
 
-    internal BoundRun(InferenceSession session, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor> outputs)
+    internal BoundRun(OnnxSession session, IReadOnlyDictionary<string, Tensor> inputs, IReadOnlyDictionary<string, Tensor> outputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(outputs);
         _session = session;
-        _inputs = new OrtValueSet(session.Api, session.Environment, inputs, writable: false);
+        _inputs = new TensorValues(inputs, writable: false);
         try
         {
-            _outputs = new OrtValueSet(session.Api, session.Environment, outputs, writable: true);
-            _inputNames = new NativeUtf8Strings(_inputs.Names);
-            _outputNames = new NativeUtf8Strings(_outputs.Names);
+            _outputs = new TensorValues(outputs, writable: true);
+            _binding = session.CreateBinding();
+            try
+            {
+                for (int i = 0; i < _inputs.Names.Length; i++) _binding.BindInput(_inputs.Names[i], _inputs.Values[i]);
+                for (int i = 0; i < _outputs.Names.Length; i++) _binding.BindOutput(_outputs.Names[i], _outputs.Values[i]);
+            }
+            catch (Ort.OnnxRuntimeException e)
+            {
+                _binding.Dispose();
+                throw RuntimeCallException.From(session.Source, e);
+            }
         }
         catch
         {
             _inputs.Dispose();
             _outputs?.Dispose();
-            _inputNames?.Dispose();
             throw;
         }
     }
@@ -41,14 +50,13 @@ public sealed unsafe class BoundRun : IDisposable
     {
         _inputs.EnsureTensorsAlive();
         _outputs.EnsureTensorsAlive();
-        _session.RunNative(_inputNames.Pointers, _inputs.Values, _inputs.Count, _outputNames.Pointers, _outputs.Values, _outputs.Count);
+        _session.RunBound(_binding);
     }
 
     public void Dispose()
     {
+        _binding.Dispose();
         _inputs.Dispose();
         _outputs.Dispose();
-        _inputNames.Dispose();
-        _outputNames.Dispose();
     }
 }

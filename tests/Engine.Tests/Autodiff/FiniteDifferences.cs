@@ -13,7 +13,7 @@ namespace Amalgam.Engine.Tests.Autodiff;
 /// </summary>
 internal static class FiniteDifferences
 {
-    private static readonly SessionOptions OneThread = new() { IntraOpThreads = 1 };
+    private static readonly SessionSettings OneThread = new() { IntraOpThreads = 1 };
 
     /// <summary>Worst over parameters of max_i |analytic_i - fd_i| / max_i |fd_i|; also checks the loss value.</summary>
     public static double WorstRelativeError(TinyGraph g, string output, GradientLoss loss = GradientLoss.HalfSumOfSquares, long[]? labels = null)
@@ -30,7 +30,7 @@ internal static class FiniteDifferences
 
         var forward = new OnnxModel(proto.Clone(), ".", "tiny-forward");
         forward.PromoteInitializersToInputs(g.Parameters);
-        using var fwd = InferenceSession.FromBytes(forward.ToInlineBytes(), OneThread);
+        using var fwd = OnnxSession.FromBytes(forward.ToInlineBytes(), OneThread);
         var inputs = new Dictionary<string, Tensor>();
         try
         {

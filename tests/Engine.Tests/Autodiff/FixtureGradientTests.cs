@@ -34,7 +34,7 @@ public sealed class FixtureGradientTests
             var parameters = model.ListInitializers().Where(i => i.DType == DType.F32).Select(i => i.Name).ToList();
             var shapes = inputs.ToDictionary(kv => kv.Key, kv => kv.Value.ShapeArray());
             var loss = lossName == "entropy" ? GradientLoss.Entropy : GradientLoss.CrossEntropy;
-            using var session = GradientSession.Create(model, new GradientRequest(parameters, shapes, loss), new SessionOptions { IntraOpThreads = 1 });
+            using var session = GradientSession.Create(model, new GradientRequest(parameters, shapes, loss), new SessionSettings { IntraOpThreads = 1 });
             foreach (var (n, t) in inputs) t.Bytes.CopyTo(AsWritable(session.Inputs[n]));
             if (loss == GradientLoss.CrossEntropy)
             {

@@ -25,7 +25,7 @@ public sealed class GradientSessionTests
         using var xBuffer = Tensor.Allocate(x, DType.F64, [3, 4]);
         g.DataValues[x].AsSpan().CopyTo(xBuffer.Write<double>());
         var request = new GradientRequest([unused, w], g.DataShapes, GradientLoss.HalfSumOfSquares);
-        using var session = GradientSession.Create(model, request, new SessionOptions { IntraOpThreads = 1 },
+        using var session = GradientSession.Create(model, request, new SessionSettings { IntraOpThreads = 1 },
             new Dictionary<string, Tensor> { [w] = wBuffer }, new Dictionary<string, Tensor> { [x] = xBuffer });
         Assert.That(session.Parameters[w], Is.SameAs(wBuffer));
         Assert.That(session.Inputs[x], Is.SameAs(xBuffer));
@@ -58,7 +58,7 @@ public sealed class GradientSessionTests
         double referenceLoss = 0;
         foreach (int threads in new[] { 1, 2 })
         {
-            using var session = GradientSession.Create(model, request, new SessionOptions { IntraOpThreads = threads });
+            using var session = GradientSession.Create(model, request, new SessionSettings { IntraOpThreads = threads });
             var pixels = session.Inputs["pixel_values"].Write<float>();
             for (int i = 0; i < pixels.Length; i++) pixels[i] = MathF.Sin(i * 0.37f);
             for (int step = 0; step < 2; step++)

@@ -55,7 +55,7 @@ public sealed class MiniLmGradientTests
     [Test]
     public void Forward_logits_match_the_float64_reference()
     {
-        using var session = InferenceSession.FromBytes(_classifier.ToInlineBytes(), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(_classifier.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
         using var outputs = session.Run(_inputs, [EncoderClassifier.Logits]);
         using var want = _reference.Get("logits");
         var got = outputs[0].Read<float>();

@@ -55,7 +55,7 @@ public sealed class TrainerTests
         Assert.That(progress.Where(p => p.EpochEnd).Select(p => p.TestAccuracy), Is.EqualTo(result.TestAccuracies.Cast<double?>()));
 
         // The saved model, run by ONNX Runtime and scored here, gives the reported test accuracy.
-        using var session = InferenceSession.FromFile(path, new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromFile(path, new SessionSettings { IntraOpThreads = 1 });
         using var x = _test.Images.Clone("x");
         using var reshaped = Tensor.Allocate("x", DType.F32, [TestCount, TinyClassifier.Pixels], zero: false);
         x.Read<float>().CopyTo(reshaped.Write<float>());

@@ -9,7 +9,7 @@ namespace Amalgam.Engine.Tests.Zoo;
 public class VitTowerGraphTests
 {
     private static readonly VitConfig Small = new(Width: 8, Depth: 2, Heads: 2, EmbedDim: 6, Patch: 7);
-    private static readonly SessionOptions OneThread = new() { IntraOpThreads = 1 };
+    private static readonly SessionSettings OneThread = new() { IntraOpThreads = 1 };
 
     /// <summary>Every initializer the tiny preset should have, from the architecture's definition.</summary>
     private static Dictionary<string, long[]> ExpectedShapes(VitConfig c, int classes)
@@ -68,7 +68,7 @@ public class VitTowerGraphTests
     {
         var (model, values) = RandomModel(Small, 3);
         var images = RandomImages(3, 5);
-        using var session = InferenceSession.FromBytes(model.ToInlineBytes(), OneThread);
+        using var session = OnnxSession.FromBytes(model.ToInlineBytes(), OneThread);
         using var x = Tensor.Allocate("image", DType.F32, [3, 1, 28, 28]);
         for (int i = 0; i < images.Length; i++) x.Write<float>()[i] = (float)images[i];
         using var outputs = session.Run(new Dictionary<string, Tensor> { ["image"] = x }, ["logits"]);
@@ -90,7 +90,7 @@ public class VitTowerGraphTests
             features.ReplaceInitializer(name, t);
         }
         var images = RandomImages(2, 6);
-        using var session = InferenceSession.FromBytes(features.ToInlineBytes(), OneThread);
+        using var session = OnnxSession.FromBytes(features.ToInlineBytes(), OneThread);
         using var x = Tensor.Allocate("image", DType.F32, [2, 1, 28, 28]);
         for (int i = 0; i < images.Length; i++) x.Write<float>()[i] = (float)images[i];
         using var outputs = session.Run(new Dictionary<string, Tensor> { ["image"] = x }, [VitTowerGraph.FeaturesName]);

@@ -128,7 +128,7 @@ public class ZooBuilderTests
 
     private static double Accuracy(string model, Tensor x, Tensor y)
     {
-        using var session = InferenceSession.FromFile(model, new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromFile(model, new SessionSettings { IntraOpThreads = 1 });
         using var outputs = session.Run(new Dictionary<string, Tensor> { ["image"] = x }, ["logits"]);
         var logits = outputs[0].Read<float>();
         var labels = y.Read<long>();

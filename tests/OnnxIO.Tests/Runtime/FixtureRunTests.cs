@@ -31,7 +31,7 @@ public sealed class FixtureRunTests
             var expected = io.Where(kv => kv.Key.StartsWith("output.", StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key["output.".Length..], kv => kv.Value);
 
-            using var session = InferenceSession.FromFile(Fixtures.File(model), new SessionOptions { IntraOpThreads = 1 });
+            using var session = OnnxSession.FromFile(Fixtures.File(model), new SessionSettings { IntraOpThreads = 1 });
             Assert.That(session.Inputs.Select(i => i.Name), Is.EquivalentTo(inputs.Keys));
             Assert.That(session.Outputs.Select(o => o.Name), Is.EquivalentTo(expected.Keys));
             foreach (TensorInfo input in session.Inputs)
@@ -59,7 +59,7 @@ public sealed class FixtureRunTests
     public void Tiny_vit_accepts_other_batch_sizes_and_each_row_is_independent()
     {
         // Row i of a batch-16 run equals the batch-1 run on that row alone (the dynamic batch axis works).
-        using var session = InferenceSession.FromFile(Fixtures.File("vit_tiny_op17.onnx"), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromFile(Fixtures.File("vit_tiny_op17.onnx"), new SessionSettings { IntraOpThreads = 1 });
         using var batch = Tensor.Allocate("pixel_values", DType.F32, [16, 3, 28, 28]);
         var rng = new Random(11);
         Span<float> px = batch.Write<float>();

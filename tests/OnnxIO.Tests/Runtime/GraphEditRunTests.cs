@@ -22,7 +22,7 @@ public sealed class GraphEditRunTests
         using var io = SafetensorsFile.Open(Fixtures.Io("clip_tiny_op17"));
         using var pixels = io.Get("input.pixel_values");
         using var expected = io.Get("output.logits");
-        using var session = InferenceSession.FromBytes(model.ToInlineBytes(), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(model.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
         using var outputs = session.Run(new Dictionary<string, Tensor> { ["pixel_values"] = pixels }, ["logits", .. activations]);
         // The original output is unchanged, and each activation is a [.., d_in] float tensor whose last
         // axis matches its weight's first axis (y = x W).
@@ -50,7 +50,7 @@ public sealed class GraphEditRunTests
         using var io = SafetensorsFile.Open(Fixtures.Io("clip_tiny_op17"));
         using var pixels = io.Get("input.pixel_values");
         using var expected = io.Get("output.logits");
-        using var session = InferenceSession.FromBytes(model.ToInlineBytes(), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(model.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
 
         var feeds = new Dictionary<string, Tensor>(values) { ["pixel_values"] = pixels };
         using (var same = session.Run(feeds))

@@ -37,7 +37,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Metadata_gives_names_element_types_and_shapes_with_symbolic_dims()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         Assert.That(session.Inputs.Select(i => i.Name), Is.EqualTo(new[] { "x" }));
         Assert.That(session.Outputs.Select(o => o.Name), Is.EqualTo(new[] { "y", "z" }));
         TensorInfo x = session.Inputs[0];
@@ -52,7 +52,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Integer_inputs_map_to_our_dtype_and_run()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.CastToFloat(5));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.CastToFloat(5));
         Assert.That(session.Inputs[0].ElementType, Is.EqualTo(OnnxElementType.Int64));
         Assert.That(session.Inputs[0].DType, Is.EqualTo(DType.I64));
         using var ids = Tensor.Allocate("ids", DType.I64, [5]);
@@ -65,7 +65,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Run_returns_ort_allocated_outputs_as_read_only_tensors_matching_the_formula()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(3, seed: 1);
         using var outputs = session.Run(Feed(x));
         var (y, z) = Expected(x);
@@ -81,7 +81,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Run_returns_only_the_requested_outputs_in_the_requested_order()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(2, seed: 2);
         using var outputs = session.Run(Feed(x), ["z", "y"]);
         var (y, z) = Expected(x);
@@ -96,7 +96,7 @@ public sealed unsafe class InferenceSessionTests
     {
         Tensor y;
         using var x = RandomX(2, seed: 3);
-        using (var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w)))
+        using (var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w)))
         {
             var outputs = session.Run(Feed(x), ["y"]);
             y = outputs[0]; // not disposed with the session: the tensor owns its OrtValue
@@ -107,7 +107,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Preallocated_outputs_are_written_in_place_and_equal_the_ort_allocated_run()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(5, seed: 4);
         using var y = Tensor.Allocate("y", DType.F32, [5, 4]);
         using var z = Tensor.Allocate("z", DType.F32, [5, 4]);
@@ -123,7 +123,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Bound_run_reuses_its_values_and_sees_inputs_changed_in_place()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(2, seed: 5);
         using var y = Tensor.Allocate("y", DType.F32, [2, 4]);
         using var bound = session.Bind(Feed(x), new Dictionary<string, Tensor> { ["y"] = y });
@@ -140,7 +140,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Bound_run_refuses_to_run_after_a_bound_tensor_was_disposed()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w));
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         var x = RandomX(1, seed: 6);
         using var y = Tensor.Allocate("y", DType.F32, [1, 4]);
         using var bound = session.Bind(Feed(x), new Dictionary<string, Tensor> { ["y"] = y });
@@ -157,8 +157,8 @@ public sealed unsafe class InferenceSessionTests
         File.WriteAllBytes(path, model);
         try
         {
-            using var fromFile = InferenceSession.FromFile(path);
-            using var fromBytes = InferenceSession.FromBytes(model);
+            using var fromFile = OnnxSession.FromFile(path);
+            using var fromBytes = OnnxSession.FromBytes(model);
             using var x = RandomX(2, seed: 7);
             using var a = fromFile.Run(Feed(x));
             using var b = fromBytes.Run(Feed(x));
@@ -173,12 +173,12 @@ public sealed unsafe class InferenceSessionTests
     {
         using var x = RandomX(4, seed: 8);
         var (y, z) = Expected(x);
-        foreach (var level in Enum.GetValues<GraphOptimizationLevel>())
+        foreach (var level in Enum.GetValues<GraphOptimization>())
         foreach (var (intra, inter, parallel) in new[] { (1, 1, false), (2, 1, false), (0, 0, false), (1, 2, true) })
         foreach (bool arena in new[] { true, false })
         {
-            var options = new SessionOptions { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level, CpuMemoryArena = arena };
-            using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w), options);
+            var options = new SessionSettings { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level, CpuMemoryArena = arena };
+            using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w), options);
             using var outputs = session.Run(Feed(x));
             Assert.That(outputs["y"].Read<float>().ToArray(), Is.EqualTo(y), options.ToString());
             Assert.That(outputs["z"].Read<float>().ToArray(), Is.EqualTo(z), options.ToString());
@@ -188,7 +188,7 @@ public sealed unsafe class InferenceSessionTests
     [Test]
     public void Concurrent_runs_on_one_session_give_the_sequential_results()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(s_w), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w), new SessionSettings { IntraOpThreads = 1 });
         var xs = Enumerable.Range(0, 8).Select(i => RandomX(3, seed: 100 + i)).ToArray();
         try
         {

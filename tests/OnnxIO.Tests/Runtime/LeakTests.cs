@@ -38,11 +38,11 @@ public sealed class LeakTests
         byte[] model = TinyOnnxModels.AddMul(Weights());
         using var x = Tensor.Allocate("x", DType.F32, [1, Width]);
         using var y = Tensor.Allocate("y", DType.F32, [1, Width]);
-        var options = new SessionOptions { IntraOpThreads = 1 };
+        var options = new SessionSettings { IntraOpThreads = 1 };
 
         void Cycle()
         {
-            using var session = InferenceSession.FromBytes(model, options);
+            using var session = OnnxSession.FromBytes(model, options);
             using (var outputs = session.Run(new Dictionary<string, Tensor> { ["x"] = x }))
                 Assert.That(outputs["y"].Read<float>(Width - 1, 1)[0], Is.EqualTo((Width - 1) % 7));
             session.Run(new Dictionary<string, Tensor> { ["x"] = x }, new Dictionary<string, Tensor> { ["y"] = y });
@@ -61,7 +61,7 @@ public sealed class LeakTests
     [Test]
     public void Two_thousand_runs_on_one_session_do_not_grow_resident_memory()
     {
-        using var session = InferenceSession.FromBytes(TinyOnnxModels.AddMul(Weights()), new SessionOptions { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(Weights()), new SessionSettings { IntraOpThreads = 1 });
         using var x = Tensor.Allocate("x", DType.F32, [1, Width]);
         var feed = new Dictionary<string, Tensor> { ["x"] = x };
 

@@ -26,7 +26,7 @@ public sealed class FisherEstimator : IDisposable
     // Sessions by worker and by the inputs' row shapes (data of dynamic non-batch axes, e.g. sequence length, may differ per task).
     private readonly Dictionary<(int Worker, string Rows), GradientSession> _sessions = [];
     private readonly object _createGate = new();
-    private static readonly SessionOptions Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
+    private static readonly SessionSettings Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
 
     /// <summary>
     /// An estimator for models with the graph of <paramref name="template"/> (e.g. the task models of one

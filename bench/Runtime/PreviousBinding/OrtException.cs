@@ -1,9 +1,9 @@
 using Amalgam.Kernels;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>ORT's <c>OrtErrorCode</c> (onnxruntime_c_api.h); newer libraries may return codes past the last one named.</summary>
-public enum OrtErrorCode
+internal enum OrtErrorCode
 {
     Ok = 0,
     Fail = 1,
@@ -20,7 +20,7 @@ public enum OrtErrorCode
 }
 
 /// <summary>A failed ONNX Runtime call: ORT's error code and ORT's own message.</summary>
-public class OrtException : Exception
+internal class OrtException : Exception
 {
     public OrtException(OrtErrorCode code, string message)
         : base($"ONNX Runtime error {code}: {message.TrimEnd()}")
@@ -36,13 +36,13 @@ public class OrtException : Exception
 }
 
 /// <summary>No usable ONNX Runtime native library could be loaded; the message says how to get one.</summary>
-public sealed class OrtLibraryNotFoundException : BadInputException
+internal sealed class OrtLibraryNotFoundException : BadInputException
 {
     public OrtLibraryNotFoundException(string message) : base(message) { }
 }
 
 /// <summary>An execution provider was requested (e.g. <c>--device cuda</c>) that the loaded ORT cannot provide.</summary>
-public sealed class OrtProviderUnavailableException : BadInputException
+internal sealed class OrtProviderUnavailableException : BadInputException
 {
     public OrtProviderUnavailableException(string message) : base(message) { }
     public OrtProviderUnavailableException(string message, Exception inner) : base(message, inner) { }

@@ -1,7 +1,7 @@
 using System.Text;
 using Amalgam.Kernels;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>
 /// An ONNX model loaded into ONNX Runtime. Runs read inputs straight from our tensors' native memory
@@ -10,7 +10,7 @@ namespace Amalgam.OnnxIO.Runtime;
 /// Runs may be issued from several threads at once (ORT allows it); disposing while a run is in
 /// flight waits for nothing but is safe: the native session is released after the last run ends.
 /// </summary>
-public sealed unsafe class InferenceSession : IDisposable
+internal sealed unsafe class InferenceSession : IDisposable
 {
     private readonly OrtApi _api;
     private readonly OrtEnvironment _env;

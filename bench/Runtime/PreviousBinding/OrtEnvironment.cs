@@ -1,17 +1,17 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>ORT's <c>OrtLoggingLevel</c>: the least severe message ORT prints (to stderr).</summary>
-public enum OrtLogLevel { Verbose = 0, Info = 1, Warning = 2, Error = 3, Fatal = 4 }
+internal enum OrtLogLevel { Verbose = 0, Info = 1, Warning = 2, Error = 3, Fatal = 4 }
 
 /// <summary>
 /// The process-wide ONNX Runtime environment (one <c>OrtEnv</c>; ORT allows only one logging setup per
 /// process). Created on first use with <see cref="OrtLogLevel.Error"/> unless <see cref="Initialise"/>
 /// chose a level first. It lives until the process ends: ORT must not release the env while sessions exist.
 /// </summary>
-public sealed unsafe class OrtEnvironment
+internal sealed unsafe class OrtEnvironment
 {
     private static readonly Lock s_lock = new();
     private static OrtEnvironment? s_instance;

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Amalgam.Kernels;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>
 /// Named tensors wrapped as OrtValues over their own memory (<c>CreateTensorWithDataAsOrtValue</c>: ORT

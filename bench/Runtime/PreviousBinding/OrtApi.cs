@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>
 /// The ONNX Runtime C API function table (<c>struct OrtApi</c> in

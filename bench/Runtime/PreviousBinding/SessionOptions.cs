@@ -1,18 +1,18 @@
 using Amalgam.Kernels;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>ORT's <c>GraphOptimizationLevel</c>.</summary>
-public enum GraphOptimizationLevel { Disabled = 0, Basic = 1, Extended = 2, All = 99 }
+internal enum GraphOptimizationLevel { Disabled = 0, Basic = 1, Extended = 2, All = 99 }
 
 /// <summary>Where a session runs.</summary>
-public enum ExecutionDevice { Cpu, Cuda }
+internal enum ExecutionDevice { Cpu, Cuda }
 
 /// <summary>
 /// How to build a session. A plain description; the native <c>OrtSessionOptions</c> is made from it
 /// when a session is created and released right after.
 /// </summary>
-public sealed record SessionOptions
+internal sealed record SessionOptions
 {
     public const string NoCudaMessage = "--device cuda: the loaded ONNX Runtime has no CUDA provider";
     private const string CudaProviderName = "CUDAExecutionProvider";

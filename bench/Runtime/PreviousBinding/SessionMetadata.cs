@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>Reads a session's input or output names, element types and shapes from ORT.</summary>
 internal static unsafe class SessionMetadata

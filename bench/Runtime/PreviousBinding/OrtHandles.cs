@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>
 /// A native ORT object owned by a SafeHandle: released exactly once, by <see cref="SafeHandle.Dispose()"/>

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Amalgam.Kernels;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>
 /// Tensor storage that is the data of an ORT-allocated <c>OrtValue</c> (a Run output): a

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Amalgam.OnnxIO.Runtime;
+namespace Amalgam.Bench.Runtime.PreviousBinding;
 
 /// <summary>A loaded ONNX Runtime library: where it came from and its <c>OrtGetApiBase</c> entry point.</summary>
 internal readonly record struct LoadedOrtLibrary(string Path, IntPtr Handle, IntPtr GetApiBase);
@@ -25,8 +25,10 @@ internal static class OrtLibraryLoader
         : OperatingSystem.IsMacOS() ? ["libonnxruntime.dylib", "libonnxruntime.1.dylib"]
         : ["libonnxruntime.so.1", "libonnxruntime.so"];
 
+    // Bench copy: the native library the official package put beside the program, so both bindings drive
+    // the very same libonnxruntime.so in one process.
     public static LoadedOrtLibrary Load() =>
-        Load(Environment.GetEnvironmentVariable(EnvironmentVariable), AppContext.BaseDirectory, PlatformFileNames);
+        Load(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libonnxruntime.so"), AppContext.BaseDirectory, PlatformFileNames);
 
     /// <summary>The search itself, with its inputs explicit so tests can drive every branch.</summary>
     public static LoadedOrtLibrary Load(string? explicitPath, string appFolder, IReadOnlyList<string> fileNames)

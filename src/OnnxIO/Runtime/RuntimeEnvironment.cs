@@ -1,0 +1,72 @@
+using Ort = Microsoft.ML.OnnxRuntime;
+
+namespace Amalgam.OnnxIO.Runtime;
+
+/// <summary>The least severe message ONNX Runtime prints (to stderr): ORT's <c>OrtLoggingLevel</c>.</summary>
+public enum RuntimeLogLevel { Verbose = 0, Info = 1, Warning = 2, Error = 3, Fatal = 4 }
+
+/// <summary>
+/// The process-wide ONNX Runtime environment (the official binding's <see cref="Ort.OrtEnv"/>; ORT allows one
+/// logging setup per process). Created on first use with <see cref="RuntimeLogLevel.Error"/> unless
+/// <see cref="Initialise"/> chose a level first, so ORT's warnings do not interleave with our progress lines.
+/// </summary>
+public static class RuntimeEnvironment
+{
+    private static readonly Lock s_lock = new();
+    private static RuntimeLogLevel? s_level;
+    private static string[]? s_providers;
+
+    /// <summary>The provider ORT's CUDA build registers.</summary>
+    public const string CudaProvider = "CUDAExecutionProvider";
+
+    /// <summary>Creates the environment with <paramref name="level"/>; a no-op if it exists with that level, an error if with another.</summary>
+    public static void Initialise(RuntimeLogLevel level) => Ensure(level);
+
+    /// <summary>The environment, created with <see cref="RuntimeLogLevel.Error"/> if nothing created it yet.</summary>
+    internal static Ort.OrtEnv Ensure(RuntimeLogLevel? level = null)
+    {
+        lock (s_lock)
+        {
+            if (s_level is null)
+            {
+                var options = new Ort.EnvironmentCreationOptions
+                {
+                    logId = "amalgam",
+                    logLevel = (Ort.OrtLoggingLevel)(int)(level ?? RuntimeLogLevel.Error),
+                };
+                Ort.OrtEnv.CreateInstanceWithOptions(ref options);
+                s_level = level ?? RuntimeLogLevel.Error;
+            }
+            else if (level is { } l && l != s_level)
+            {
+                throw new InvalidOperationException($"the ONNX Runtime environment already exists with log level {s_level}, cannot switch to {l}");
+            }
+            return Ort.OrtEnv.Instance();
+        }
+    }
+
+    public static RuntimeLogLevel LogLevel
+    {
+        get
+        {
+            Ensure();
+            return s_level!.Value;
+        }
+    }
+
+    /// <summary>The loaded native library's version, e.g. "1.31.1".</summary>
+    public static string Version => Ensure().GetVersionString();
+
+    /// <summary>Execution providers compiled into the loaded library (they may still fail to start, e.g. without a GPU).</summary>
+    public static IReadOnlyList<string> AvailableProviders
+    {
+        get
+        {
+            var env = Ensure();
+            lock (s_lock) return s_providers ??= env.GetAvailableProviders();
+        }
+    }
+
+    /// <summary>True when this build carries ORT's CUDA provider (the <c>--gpu</c> flavour).</summary>
+    public static bool HasCudaProvider => AvailableProviders.Contains(CudaProvider);
+}
