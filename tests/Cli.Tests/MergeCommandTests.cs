@@ -83,16 +83,30 @@ public class MergeCommandTests
     }
 
     [Test]
-    public void DataAndCudaAreWarningsForTrainingFreeMethods()
+    public void DataIsAWarningForTrainingFreeMethods()
     {
         using var dir = Fixtures.NewTempDir();
         var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 44);
-        var (exit, _, err) = CliHarness.Run(Merge(b, tasks, dir.File("out.safetensors"), "--data", "x.npy", "--data", "y.npy", "--device", "cuda"));
+        var (exit, _, err) = CliHarness.Run(Merge(b, tasks, dir.File("out.safetensors"), "--data", "x.npy", "--data", "y.npy"));
         Assert.That(exit, Is.EqualTo(0));
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.That(lines, Has.Length.EqualTo(2));
+        Assert.That(lines, Has.Length.EqualTo(1));
         Assert.That(lines[0], Does.Contain("warning").And.Contain("--data"));
-        Assert.That(lines[1], Does.Contain("warning").And.Contain("CPU"));
+    }
+
+    [Test]
+    public void CudaWithoutAUsableCudaProviderIsOneLineExitTwoAndNothingWritten()
+    {
+        if (Amalgam.OnnxIO.Runtime.RuntimeEnvironment.HasCudaProvider) Assert.Ignore("GPU flavour: bench/gpu/check.sh covers --device cuda");
+        using var dir = Fixtures.NewTempDir();
+        var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, TestModels.Mixed, 2, seed: 44);
+        string output = dir.File("out.safetensors");
+        var (exit, _, err) = CliHarness.Run(Merge(b, tasks, output, "--device", "cuda:1"));
+        Assert.That(exit, Is.EqualTo(2));
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), err);
+        Assert.That(lines[0], Does.Contain("--device cuda").And.Contain("no CUDA provider").And.Contain("--gpu"));
+        Assert.That(File.Exists(output), Is.False);
     }
 
     [Test]

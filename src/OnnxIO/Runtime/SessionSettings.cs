@@ -59,6 +59,17 @@ public sealed record SessionSettings
         }
     }
 
+    /// <summary>
+    /// Throws a one-line <see cref="DeviceUnavailableException"/> unless sessions can run on
+    /// <paramref name="device"/>: for CUDA, the provider must be in this build and must start on that device.
+    /// Lets a command refuse <c>--device cuda</c> before it reads or writes anything.
+    /// </summary>
+    public static void EnsureAvailable(ComputeDevice device)
+    {
+        if (!device.IsCuda) return;
+        using var options = new SessionSettings { Device = device }.CreateNative();
+    }
+
     private static void AppendCuda(Ort.SessionOptions options, int deviceId)
     {
         if (!RuntimeEnvironment.HasCudaProvider)

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# GPU check (issue 14): on a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries, in under 10 minutes:
+#   1. builds the GPU flavour (ONNX Runtime's Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 instead of the CPU package);
+#   2. runs the device tests: the ILGPU kernels on the CUDA accelerator (AMALGAM_DEVICE_TESTS=cuda) and the
+#      ONNX Runtime session tests with the CUDA provider present;
+#   3. runs layer-wise AdaMerging on the ViT-B/32-shaped benchmark models on the CPU and with --device cuda,
+#      compares the learned coefficients, and prints the step times of both.
+# Until this script has run on such a machine, every GPU result in README is unverified.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out="${1:-/tmp/amalgam-gpu-check}"
+mkdir -p "$out"
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%T)"; }
+
+step "GPU flavour build"
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi not found"
+./build.sh --target=Build --gpu
+
+step "device tests (ILGPU on CUDA, ORT CUDA provider)"
+AMALGAM_DEVICE_TESTS=cuda dotnet test tests/Kernels.Tests -c Release --no-build --filter "FullyQualifiedName~Device" -p:AmalgamGpu=true
+dotnet test tests/OnnxIO.Tests -c Release --no-build --filter "FullyQualifiedName~Runtime" -p:AmalgamGpu=true
+
+step "AdaMerging on ViT-B/32-shaped models: CPU vs --device cuda"
+models="${AMALGAM_VITB32_DIR:-$HOME/.cache/amalgam/bench/vitb32}"
+if [ ! -f "$models/base.onnx" ]; then
+  echo "making the ViT-B/32-shaped models (3 tasks, 64 samples) in $models"
+  /usr/bin/python3 bench/models/make_vitb32.py "$models" --tasks 3 --samples 64
+fi
+args=(merge --method adamerging --set granularity=layer --set steps=20 --base "$models/base.onnx" --private '^heads\.')
+for k in 1 2 3; do args+=(--model "$models/task_$k.onnx" --data "$models/data_$k.npy"); done
+for dev in cpu cuda; do
+  /usr/bin/time -f "$dev: %e s wall, %U s user, %S s system" \
+    artifacts/amalgam "${args[@]}" --device "$dev" --report "$out/$dev.json" --out "$out/merged-$dev"
+  dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3
+done
+python3 - "$out/cpu.json" "$out/cuda.json" <<'PY' || echo "(python3 missing: compare results.coefficients in the two reports by hand)"
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ca, cb = a["results"]["coefficients"], b["results"]["coefficients"]
+flat = lambda c: [x for row in c for x in (row if isinstance(row, list) else [row])]
+d = max(abs(x - y) for x, y in zip(flat(ca), flat(cb)))
+print(f"coefficients: max |cpu - cuda| = {d:.3g}; seconds cpu {a['seconds']:.1f}, cuda {b['seconds']:.1f}")
+PY
