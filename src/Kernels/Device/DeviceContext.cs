@@ -44,16 +44,8 @@ public sealed class DeviceContext : IDisposable
     /// </summary>
     public static DeviceContext Create(string device)
     {
-        string spec = device.Trim().ToLowerInvariant();
-        if (spec == "cpu") return Cpu(new CPUDevice(4, 4, 1), "cpu");
-        if (spec == "cuda" || spec.StartsWith("cuda:", StringComparison.Ordinal))
-        {
-            int index = 0;
-            if (spec.Length > 4 && !(int.TryParse(spec.AsSpan(5), System.Globalization.NumberStyles.None, null, out index)))
-                throw new BadInputException($"--device {device}: expected cpu, cuda or cuda:N (N a device number)");
-            return Cuda(device, index);
-        }
-        throw new BadInputException($"--device {device}: expected cpu, cuda or cuda:N (N a device number)");
+        ComputeDevice parsed = ComputeDevice.Parse(device);
+        return parsed.IsCuda ? Cuda(device, parsed.Id) : Cpu(new CPUDevice(4, 4, 1), "cpu");
     }
 
     /// <summary>

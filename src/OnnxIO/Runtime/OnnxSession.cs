@@ -90,7 +90,7 @@ public sealed class OnnxSession : IDisposable
         Enter();
         try
         {
-            results = _session.Run(_runOptions, inputValues.Names, inputValues.Values, outputNames as IReadOnlyCollection<string> ?? outputNames.ToArray());
+            results = _session.Run(_runOptions, inputValues.Names, inputValues.Values, outputNames);
         }
         catch (Ort.OnnxRuntimeException e)
         {
@@ -190,16 +190,12 @@ public sealed class OnnxSession : IDisposable
         _session.Dispose();
     }
 
-    private bool _disposed;
+    private int _disposed;
 
+    /// <summary>Gives up the owner's lease (once); the native session goes now, or when the last run in flight ends.</summary>
     public void Dispose()
     {
-        lock (_allOutputNames)
-        {
-            if (_disposed) return;
-            _disposed = true;
-        }
-        Exit();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0) Exit();
     }
 
     public override string ToString() => $"OnnxSession({Source})";
