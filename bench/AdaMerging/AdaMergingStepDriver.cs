@@ -4,6 +4,7 @@ using Amalgam.Engine.AdaMerging;
 using Amalgam.Engine.Problem;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
+using Amalgam.OnnxIO.Runtime;
 
 namespace Amalgam.Bench.AdaMerging;
 
@@ -15,10 +16,15 @@ namespace Amalgam.Bench.AdaMerging;
 ///
 ///   dotnet run -c Release --project bench -- adamerging-step --base B.onnx --model T1.onnx ... --data D1.npy ...
 ///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N] [--alternate]
+///       [--memory shared|session|none] [--compare-memory]
 /// The first step is reported apart (ORT's first run allocates its arenas). --alternate builds the
 /// trainer for --threads workers and then alternates steps on 1 worker and on --threads workers,
 /// reporting the median step time of each and their ratio: on a shared machine both see the same
-/// load, so the ratio means more than two separate runs' times.
+/// load, so the ratio means more than two separate runs' times. Each step also reports the process's
+/// user and system CPU seconds. --memory picks where ORT's intermediates live (the trainer's default
+/// is the shared arena); --compare-memory runs the steps once without an arena (the setting before
+/// issue 14) and once on the shared arena, one trainer after the other in this process, and prints
+/// the ratios of step time and system time.
 /// </summary>
 internal static class AdaMergingStepDriver
 {
@@ -35,33 +41,74 @@ internal static class AdaMergingStepDriver
         var options = new AdaMergingOptions(granularity, 0.3f, new AdamSettings(1e-3f), steps, batch, perStep, Shuffle: true, TiesPreprocess: false, 0.2, 0);
 
         bool alternate = args.Contains("--alternate");
-        var clock = Stopwatch.StartNew();
         using var problem = MergeProblem.Open(@base, models, Arg(args, "--private"));
-        using var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0);
+        if (args.Contains("--compare-memory"))
+        {
+            var none = Steps(problem, data, options, CpuMemory.NoArena, steps);
+            var shared = Steps(problem, data, options, CpuMemory.SharedArena, steps);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  shared arena vs no arena, steps 2..{steps}: step time {shared.Wall / none.Wall:F3}x, system CPU {shared.System / Math.Max(none.System, 1e-9):F3}x; system share of CPU {100 * none.System / (none.User + none.System):F1} % -> {100 * shared.System / (shared.User + shared.System):F1} %"));
+            return 0;
+        }
+        var memory = Arg(args, "--memory") switch
+        {
+            null or "shared" => CpuMemory.SharedArena,
+            "session" => CpuMemory.SessionArena,
+            "none" => CpuMemory.NoArena,
+            var other => throw new ArgumentException($"--memory {other}: expected shared, session or none"),
+        };
+        if (alternate)
+        {
+            using var trainer = Build(problem, data, options, memory);
+            return Alternate(trainer, steps);
+        }
+        Steps(problem, data, options, memory, steps);
+        return 0;
+    }
+
+    private static AdaMergingTrainer Build(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, CpuMemory memory)
+    {
+        var clock = Stopwatch.StartNew();
+        var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0, memory);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"adamerging-step: K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {batch} x {perStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
-        if (alternate) return Alternate(trainer, steps);
+            $"adamerging-step ({memory}): K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {options.BatchSize} x {options.BatchesPerStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
+        return trainer;
+    }
+
+    /// <summary>Wall, user and system seconds summed over steps 2..N (step 1 grows ORT's arenas).</summary>
+    private readonly record struct StepTotals(double Wall, double User, double System);
+
+    private static StepTotals Steps(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, CpuMemory memory, int steps)
+    {
+        using var trainer = Build(problem, data, options, memory);
+        using var self = Process.GetCurrentProcess();
         PhaseTimes? afterFirst = null;
-        double firstWall = 0, wall = 0;
+        double firstWall = 0, wall = 0, user = 0, system = 0;
         for (int s = 0; s < steps; s++)
         {
+            self.Refresh();
+            var (u0, s0) = (self.UserProcessorTime, self.PrivilegedProcessorTime);
             var step = Stopwatch.StartNew();
             double loss = trainer.Step();
             double seconds = step.Elapsed.TotalSeconds;
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {s + 1}: {seconds:F3} s, loss {loss:F4}"));
+            self.Refresh();
+            double u = (self.UserProcessorTime - u0).TotalSeconds, k = (self.PrivilegedProcessorTime - s0).TotalSeconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  step {s + 1}: {seconds:F3} s (CPU {u:F2} s user, {k:F2} s system), loss {loss:F4}"));
             if (s == 0) { firstWall = seconds; afterFirst = Copy(trainer.Times); }
-            else wall += seconds;
+            else (wall, user, system) = (wall + seconds, user + u, system + k);
         }
         var times = trainer.Times;
         int measured = steps - 1;
         if (measured < 1 || afterFirst is null)
         {
             Print("all steps", times.Merge, times.Runtime, times.Reduction, times.Optimizer, firstWall, 1);
-            return 0;
+            return new StepTotals(firstWall, double.NaN, double.NaN);
         }
         Print($"steps 2..{steps} (mean)", times.Merge - afterFirst.Merge, times.Runtime - afterFirst.Runtime,
             times.Reduction - afterFirst.Reduction, times.Optimizer - afterFirst.Optimizer, wall, measured);
-        return 0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"    CPU per step: {user / measured:F2} s user, {system / measured:F2} s system ({100 * system / (user + system):F1} % system)"));
+        return new StepTotals(wall, user, system);
     }
 
     private static int Alternate(AdaMergingTrainer trainer, int steps)

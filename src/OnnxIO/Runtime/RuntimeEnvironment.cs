@@ -15,6 +15,7 @@ public static class RuntimeEnvironment
     private static readonly Lock s_lock = new();
     private static RuntimeLogLevel? s_level;
     private static string[]? s_providers;
+    private static bool s_sharedArena;
 
     /// <summary>The provider ORT's CUDA build registers.</summary>
     public const string CudaProvider = "CUDAExecutionProvider";
@@ -42,6 +43,26 @@ public static class RuntimeEnvironment
                 throw new InvalidOperationException($"the ONNX Runtime environment already exists with log level {s_level}, cannot switch to {l}");
             }
             return Ort.OrtEnv.Instance();
+        }
+    }
+
+    /// <summary>
+    /// Registers the process-wide CPU arena that sessions built with <see cref="CpuMemory.SharedArena"/>
+    /// allocate from (ORT's <c>CreateAndRegisterAllocator</c>); once per process. The arena grows by
+    /// the size requested rather than ORT's default power of two, so its peak stays near the largest
+    /// concurrent working set.
+    /// </summary>
+    internal static void EnsureSharedCpuArena()
+    {
+        var env = Ensure();
+        lock (s_lock)
+        {
+            if (s_sharedArena) return;
+            using var arena = new Ort.OrtArenaCfg(maxMemory: 0, arenaExtendStrategy: 1, initialChunkSizeBytes: -1, maxDeadBytesPerChunk: -1);
+            // The CPU memory info sessions look up (name "Cpu", arena type): DefaultInstance is the plain device allocator's.
+            using var cpu = new Ort.OrtMemoryInfo(Ort.OrtMemoryInfo.allocatorCPU, Ort.OrtAllocatorType.ArenaAllocator, 0, Ort.OrtMemType.Default);
+            env.CreateAndRegisterAllocator(cpu, arena);
+            s_sharedArena = true;
         }
     }
 

@@ -6,6 +6,24 @@ namespace Amalgam.OnnxIO.Runtime;
 /// <summary>How far ORT rewrites the graph before running it (ORT's <c>GraphOptimizationLevel</c>).</summary>
 public enum GraphOptimization { Disabled = 0, Basic = 1, Extended = 2, All = 99 }
 
+/// <summary>Where a session's intermediate CPU tensors come from.</summary>
+public enum CpuMemory
+{
+    /// <summary>ORT's default: the session's own arena, which keeps the session's peak working set after a run.</summary>
+    SessionArena,
+
+    /// <summary>
+    /// One arena for the whole process (registered with ORT's environment), shared by every session
+    /// that asks for it: memory is reused across runs (no page faults on every run, unlike
+    /// <see cref="NoArena"/>) and across sessions run in turn (one working set per concurrent run,
+    /// not per session, unlike <see cref="SessionArena"/>).
+    /// </summary>
+    SharedArena,
+
+    /// <summary>No arena: every intermediate is malloc'd and freed in each run (large ones are fresh mmaps each time).</summary>
+    NoArena,
+}
+
 /// <summary>
 /// How to build a session. A plain description; the official binding's <see cref="Ort.SessionOptions"/> is
 /// made from it when a session is created and released right after.
@@ -25,12 +43,8 @@ public sealed record SessionSettings
 
     public GraphOptimization OptimizationLevel { get; init; } = GraphOptimization.All;
 
-    /// <summary>
-    /// ORT's CPU memory arena (default on) keeps each session's peak working memory after a run. Off:
-    /// memory is returned after every run, so many sessions run in turn (one per task) peak at one
-    /// session's working set instead of the sum.
-    /// </summary>
-    public bool CpuMemoryArena { get; init; } = true;
+    /// <summary>Where intermediate CPU tensors come from (see <see cref="CpuMemory"/>); ORT's per-session arena by default.</summary>
+    public CpuMemory Memory { get; init; } = CpuMemory.SessionArena;
 
     /// <summary>Where the graph runs: the CPU provider, or ORT's CUDA provider on device <c>Id</c>.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
@@ -48,7 +62,13 @@ public sealed record SessionSettings
             options.IntraOpNumThreads = IntraOpThreads;
             options.InterOpNumThreads = InterOpThreads;
             options.GraphOptimizationLevel = (Ort.GraphOptimizationLevel)(int)OptimizationLevel;
-            options.EnableCpuMemArena = CpuMemoryArena;
+            options.EnableCpuMemArena = Memory != CpuMemory.NoArena;
+            if (Memory == CpuMemory.SharedArena)
+            {
+                RuntimeEnvironment.EnsureSharedCpuArena();
+                options.AddSessionConfigEntry("session.use_env_allocators", "1");
+                options.EnableMemoryPattern = false;
+            }
             if (Device.IsCuda) AppendCuda(options, Device.Id);
             return options;
         }

@@ -175,9 +175,9 @@ public sealed unsafe class InferenceSessionTests
         var (y, z) = Expected(x);
         foreach (var level in Enum.GetValues<GraphOptimization>())
         foreach (var (intra, inter, parallel) in new[] { (1, 1, false), (2, 1, false), (0, 0, false), (1, 2, true) })
-        foreach (bool arena in new[] { true, false })
+        foreach (var memory in Enum.GetValues<CpuMemory>())
         {
-            var options = new SessionSettings { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level, CpuMemoryArena = arena };
+            var options = new SessionSettings { IntraOpThreads = intra, InterOpThreads = inter, ParallelExecution = parallel, OptimizationLevel = level, Memory = memory };
             using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w), options);
             using var outputs = session.Run(Feed(x));
             Assert.That(outputs["y"].Read<float>().ToArray(), Is.EqualTo(y), options.ToString());

@@ -26,6 +26,26 @@ internal static class TinyOnnxModels
         return Model(graph);
     }
 
+    /// <summary>
+    /// Input x: f32 [n]. Output y = (x + w)^2 through an intermediate t = x + w of n floats that ORT
+    /// allocates in every run (w an initializer [n]); run it without graph optimisation so t stays.
+    /// </summary>
+    public static byte[] SquareOfSum(float[] w)
+    {
+        int n = w.Length;
+        var graph = new GraphProto { Name = "square_of_sum" };
+        graph.Node.Add(new NodeProto { OpType = "Add", Input = { "x", "w" }, Output = { "t" }, Name = "add" });
+        graph.Node.Add(new NodeProto { OpType = "Mul", Input = { "t", "t" }, Output = { "y" }, Name = "square" });
+        var weight = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, Dims = { n } };
+        var bytes = new byte[n * sizeof(float)];
+        Buffer.BlockCopy(w, 0, bytes, 0, bytes.Length);
+        weight.RawData = ByteString.CopyFrom(bytes);
+        graph.Initializer.Add(weight);
+        graph.Input.Add(FloatInfo("x", (null, n)));
+        graph.Output.Add(FloatInfo("y", (null, n)));
+        return Model(graph);
+    }
+
     /// <summary>Input ids: i64 [k]; output c = Cast(ids, to=float) — exercises a non-float input.</summary>
     public static byte[] CastToFloat(int k)
     {
