@@ -32,9 +32,10 @@ internal static class DemoCommand
         var quick = new Option<bool>("--quick") { Description = "reduced run: 2 tasks, small budget, few AdaMerging steps (vision: tiny tower); a smoke test" };
         var keep = new Option<bool>("--keep-models") { Description = "keep the merged models under OUT/models/" };
         var cache = new Option<string>("--cache") { Description = "zoo cache folder (default: <amalgam cache>/zoo)" };
+        var device = DeviceOption.Create("the merges' and the evaluation's ONNX Runtime sessions (the zoo is built on the CPU)");
         var command = new Command("demo", "Build (or load) a model zoo (TinyTasks-8 vision, or real text tasks on MiniLM/arctic), merge it with every method and report accuracy per task (results.md, results.json, report.html).")
         {
-            suite, @base, @out, size, tasks, methods, seed, threads, budget, steps, paper, quick, keep, cache,
+            suite, @base, @out, size, tasks, methods, seed, threads, device, budget, steps, paper, quick, keep, cache,
         };
         command.SetAction(parsed =>
         {
@@ -52,6 +53,7 @@ internal static class DemoCommand
                 Methods = List(parsed.GetValue(methods), "--methods"),
                 Seed = parsed.GetValue(seed),
                 Threads = t ?? 0,
+                Device = DeviceOption.Resolve(parsed, device),
                 Budget = parsed.GetValue(budget),
                 Steps = parsed.GetValue(steps),
                 Quick = parsed.GetValue(quick),

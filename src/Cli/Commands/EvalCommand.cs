@@ -19,16 +19,18 @@ internal static class EvalCommand
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var batch = new Option<int>("--batch-size") { Description = "samples per forward pass (results do not depend on it)", DefaultValueFactory = _ => 64 };
         var threads = new Option<int?>("--threads") { Description = "parallel single-threaded sessions (default: all cores); results do not depend on it" };
+        var device = DeviceOption.Create("the forward passes");
         var command = new Command("eval", "Accuracy, mean cross-entropy and per-class accuracy of an ONNX classifier on labelled inputs.")
         {
-            model, data, labels, json, batch, threads,
+            model, data, labels, json, batch, threads, device,
         };
         command.SetAction(parsed =>
         {
             int? t = parsed.GetValue(threads);
             if (t is < 1) throw new BadInputException($"--threads {t}: must be at least 1");
+            var onDevice = DeviceOption.Resolve(parsed, device);
             var result = Evaluator.Evaluate(parsed.GetValue(model)!, parsed.GetValue(data)!, parsed.GetValue(labels)!,
-                parsed.GetValue(batch), t ?? 0);
+                parsed.GetValue(batch), t ?? 0, onDevice);
             if (parsed.GetValue(json)) Console.Out.WriteLine(result.ToJson());
             else WriteText(Console.Out, result);
             return CommandRunner.Ok;

@@ -22,9 +22,10 @@ internal static class GradCommand
         var batch = new Option<int>("--batch-size") { Description = "samples per forward/backward pass (the result is the mean over all samples whatever the size)", DefaultValueFactory = _ => 32 };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores); the output does not depend on it" };
         var @out = new Option<string>("--out") { Description = "output .safetensors file: one gradient per parameter, named like the initializer", Required = true };
+        var device = DeviceOption.Create("the gradient graphs");
         var command = new Command("grad", "Write the gradient of a loss, averaged over all given samples, with respect to the model's parameters.")
         {
-            model, data, labels, loss, @params, batch, threads, @out,
+            model, data, labels, loss, @params, batch, threads, device, @out,
         };
         command.SetAction(parsed =>
         {
@@ -47,6 +48,7 @@ internal static class GradCommand
                 Out = parsed.GetValue(@out)!,
                 BatchSize = parsed.GetValue(batch),
                 Threads = t ?? 0,
+                Device = DeviceOption.Resolve(parsed, device),
             };
             var result = GradProgressView.Run(err, progress => GradRunner.Run(request with { Progress = progress }));
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

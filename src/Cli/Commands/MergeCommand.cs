@@ -31,7 +31,7 @@ internal static class MergeCommand
         var set = new Option<string[]>("--set") { Description = "a method parameter, KEY=VALUE; repeatable" };
         var seed = new Option<ulong?>("--seed") { Description = "random seed (DARE masks)" };
         var threads = new Option<int?>("--threads") { Description = "worker threads (default: all cores); the output does not depend on it" };
-        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N (CUDA needs the GPU flavour: ./build.sh --target=Build --gpu)", DefaultValueFactory = _ => "cpu" };
+        var device = DeviceOption.Create("the data-dependent methods' ONNX Runtime sessions");
         var report = new Option<string>("--report") { Description = "write a JSON report (method, parameters, tasks, seconds, results)" };
         var @out = new Option<string>("--out") { Description = "output model file (same format as the inputs), or folder with --private" };
         var command = new Command("merge", "Merge fine-tuned models into one multi-task model (methods and their parameters: amalgam merge --help).")
@@ -73,13 +73,10 @@ internal static class MergeCommand
             // Data-dependent methods (regmean, fisher, cat, adamerging) use --data; the others ignore it.
             if (dataPaths.Length > 0 && !spec.NeedsData)
                 err.WriteLine($"amalgam: warning: --data is ignored: {spec.Name} is training-free and needs no data");
-            var onDevice = ComputeDevice.Parse(parsed.GetValue(device) ?? "cpu");
-            if (onDevice.IsCuda)
-            {
-                // Refused before anything is read or written when this build or machine cannot run CUDA.
-                SessionSettings.EnsureAvailable(onDevice);
-                err.WriteLine($"amalgam: warning: --device {onDevice}: {spec.Name} still runs its ONNX Runtime sessions on the CPU (the CUDA path is not wired into the merge methods yet)");
-            }
+            // Refused before anything is read or written when this build or machine cannot run CUDA.
+            var onDevice = DeviceOption.Resolve(parsed, device);
+            if (onDevice.IsCuda && !spec.NeedsData)
+                err.WriteLine($"amalgam: warning: --device {onDevice} is ignored: {spec.Name} runs no model (its kernels run on the CPU)");
             string? reportPath = parsed.GetValue(report);
             if (reportPath is not null && (Directory.Exists(reportPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(reportPath)))))
                 throw new BadInputException($"--report {reportPath}: expected a .json file path in an existing folder");
@@ -98,7 +95,7 @@ internal static class MergeCommand
             {
                 result = MergeProgressView.Run(err, progress => Merger.Merge(request with
                 {
-                    Threads = t ?? 0, Data = dataPaths, Progress = progress, Cancellation = interrupt.Token,
+                    Threads = t ?? 0, Data = dataPaths, Device = onDevice, Progress = progress, Cancellation = interrupt.Token,
                 }));
             }
             catch (MergeInterruptedException e)

@@ -81,11 +81,12 @@ public sealed class AdaMergingTrainer : IDisposable
     /// Builds min(<see cref="Parallelism.MaxThreads"/>, K * batches_per_step) lanes of sessions: a
     /// step later runs on at most that many workers (fewer if MaxThreads is lowered).
     /// </summary>
-    public static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed) =>
-        Create(problem, data, options, seed, CpuMemory.SharedArena);
+    public static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed,
+        ComputeDevice device = default) =>
+        Create(problem, data, options, seed, CpuMemory.SharedArena, device);
 
     /// <param name="memory">Where ORT's intermediates come from; <see cref="CpuMemory.SharedArena"/> except in the benchmark that measures the others.</param>
-    internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory)
+    internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory, ComputeDevice device = default)
     {
         if (problem.Format != CheckpointFormat.Onnx)
             throw new BadInputException($"--method adamerging: needs ONNX models (it runs them on ONNX Runtime); got {problem.Format} checkpoints");
@@ -106,7 +107,7 @@ public sealed class AdaMergingTrainer : IDisposable
             // bias and LayerNorm gradients from 4 threads on: its reductions split by thread count). One
             // shared arena: a lane's K sessions run in turn, so peak memory is one working set per worker,
             // not K, and no run faults in fresh pages (without an arena system time matched user time).
-            var sessionSettings = new SessionSettings { IntraOpThreads = 1, Memory = memory };
+            var sessionSettings = new SessionSettings { IntraOpThreads = 1, Memory = memory, Device = device };
             for (int k = 0; k < problem.K; k++)
             {
                 var model = models[k] = ((OnnxCheckpoint)problem.Tasks[k]).Model;

@@ -67,6 +67,9 @@ public sealed record DemoOptions
     /// <summary>Worker threads for the zoo, the merges and the evaluation; 0 = all cores.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Where the merges' and the evaluation's ONNX Runtime sessions run (the zoo is built on the CPU).</summary>
+    public Amalgam.Kernels.ComputeDevice Device { get; init; } = Amalgam.Kernels.ComputeDevice.Cpu;
+
     /// <summary>Zoo training budget scale; null = 1, <see cref="QuickBudget"/> with <see cref="Quick"/>.</summary>
     public double? Budget { get; init; }
 

@@ -62,8 +62,8 @@ public static class DemoRunner
         clock.Restart();
         var rows = new List<DemoRow>
         {
-            Reference(zoo, progress, threads, "pretrained", "Pretrained (probe heads)", RowKind.Pretrained, t => t.Pretrained),
-            Reference(zoo, progress, threads, "individual", "Individual (fine-tuned)", RowKind.Individual, t => t.FineTuned),
+            Reference(zoo, progress, threads, options.Device, "pretrained", "Pretrained (probe heads)", RowKind.Pretrained, t => t.Pretrained),
+            Reference(zoo, progress, threads, options.Device, "individual", "Individual (fine-tuned)", RowKind.Individual, t => t.FineTuned),
         };
         double baselineSeconds = clock.Elapsed.TotalSeconds;
 
@@ -130,10 +130,10 @@ public static class DemoRunner
         if (tasks.Distinct().Count() != tasks.Count) throw new BadInputException($"--tasks {string.Join(",", tasks)}: a task is listed twice");
     }
 
-    private static DemoRow Reference(BuiltZoo zoo, IDemoProgress progress, int threads, string id, string name, RowKind kind, Func<ZooTask, string> model)
+    private static DemoRow Reference(BuiltZoo zoo, IDemoProgress progress, int threads, ComputeDevice device, string id, string name, RowKind kind, Func<ZooTask, string> model)
     {
         var clock = Stopwatch.StartNew();
-        var acc = progress.Evaluate(name, p => Evaluate(zoo, zoo.Tasks.Select(model).ToArray(), name, threads, p));
+        var acc = progress.Evaluate(name, p => Evaluate(zoo, zoo.Tasks.Select(model).ToArray(), name, threads, device, p));
         var row = new DemoRow { Id = id, Name = name, Kind = kind, Accuracies = acc, EvalSeconds = clock.Elapsed.TotalSeconds };
         progress.Message($"{name}: average accuracy {ResultsTable.Percent(ResultsTable.Average(row))} %");
         return row;
@@ -160,13 +160,14 @@ public static class DemoRunner
                 Set = planned.Settings,
                 Seed = options.Seed,
                 Threads = options.Threads,
+                Device = options.Device,
             };
             var result = progress.Merge(planned.Name, p => Merger.Merge(request with { Progress = p }));
             mergeSeconds = clock.Elapsed.TotalSeconds;
             if (result.Outputs.Count != zoo.Tasks.Count)
                 throw new InvalidOperationException($"the merge wrote {result.Outputs.Count} models for {zoo.Tasks.Count} tasks");
             clock.Restart();
-            var acc = progress.Evaluate(planned.Name, p => Evaluate(zoo, result.Outputs, planned.Name, threads, p));
+            var acc = progress.Evaluate(planned.Name, p => Evaluate(zoo, result.Outputs, planned.Name, threads, options.Device, p));
             row = row with { Accuracies = acc, MergeSeconds = mergeSeconds, EvalSeconds = clock.Elapsed.TotalSeconds };
             progress.Message($"{planned.Name}: merged in {ResultsTable.Seconds(mergeSeconds.Value)} s, average accuracy {ResultsTable.Percent(ResultsTable.Average(row))} %, normalised {ResultsTable.Percent(ResultsTable.Normalized(row, individual))} %");
         }
@@ -179,7 +180,7 @@ public static class DemoRunner
     }
 
     /// <summary>Accuracy of models[t] on task t, tasks in parallel (each on one single-threaded session).</summary>
-    private static double[] Evaluate(BuiltZoo zoo, IReadOnlyList<string> models, string row, int threads, IProgress<EvaluationProgress>? progress)
+    private static double[] Evaluate(BuiltZoo zoo, IReadOnlyList<string> models, string row, int threads, ComputeDevice device, IProgress<EvaluationProgress>? progress)
     {
         var acc = new double[zoo.Tasks.Count];
         int done = 0;
@@ -190,7 +191,7 @@ public static class DemoRunner
         {
             Parallel.For(0, acc.Length, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
             {
-                acc[t] = TaskEvaluation.Accuracy(models[t], zoo.Tasks[t].TestInputs, zoo.Tasks[t].TestLabels);
+                acc[t] = TaskEvaluation.Accuracy(models[t], zoo.Tasks[t].TestInputs, zoo.Tasks[t].TestLabels, device);
                 lock (gate) progress?.Report(new EvaluationProgress(row, ++done, acc.Length, clock.Elapsed));
             });
         }

@@ -1,4 +1,5 @@
 using Amalgam.Engine.Evaluation;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Demo;
 
@@ -11,6 +12,6 @@ internal static class TaskEvaluation
 {
     public const int BatchSize = 256;
 
-    public static double Accuracy(string modelPath, string inputsPath, string labelsPath) =>
-        Evaluator.Evaluate(modelPath, inputsPath, labelsPath, BatchSize, threads: 1).Accuracy;
+    public static double Accuracy(string modelPath, string inputsPath, string labelsPath, ComputeDevice device = default) =>
+        Evaluator.Evaluate(modelPath, inputsPath, labelsPath, BatchSize, threads: 1, device).Accuracy;
 }

@@ -23,7 +23,8 @@ public static class Evaluator
     /// <param name="labels">A .npy of int64 labels, one per sample.</param>
     /// <param name="batchSize">Samples per forward pass (a model with a fixed batch axis uses its own).</param>
     /// <param name="threads">Parallel sessions; 0 = <see cref="Parallelism.MaxThreads"/>.</param>
-    public static EvalResult Evaluate(string model, string data, string labels, int batchSize = 64, int threads = 0)
+    /// <param name="device">Where the forward passes run (CUDA needs the GPU flavour).</param>
+    public static EvalResult Evaluate(string model, string data, string labels, int batchSize = 64, int threads = 0, ComputeDevice device = default)
     {
         var clock = Stopwatch.StartNew();
         if (batchSize < 1) throw new BadInputException($"--batch-size {batchSize}: must be at least 1");
@@ -41,7 +42,7 @@ public static class Evaluator
         using var y = SampleData.LoadLabels(labels, samples.Count, staticClasses);
         int batch = ModelInput.FixedBatch(onnx, data, samples.Count) ?? batchSize;
 
-        var scores = Score(model, onnx, samples, batch, Parallelism.Resolve(threads));
+        var scores = Score(model, onnx, samples, batch, Parallelism.Resolve(threads), device);
         int classes = scores.Classes;
         var label = y.Read<long>();
         var perCount = new long[classes];
@@ -77,13 +78,13 @@ public static class Evaluator
     }
 
     /// <summary>Logits of every sample [N * C], batches spread over single-threaded sessions.</summary>
-    private static (float[] Logits, int Classes) Score(string path, OnnxModel model, SampleData samples, int batchSize, int threads)
+    private static (float[] Logits, int Classes) Score(string path, OnnxModel model, SampleData samples, int batchSize, int threads, ComputeDevice device)
     {
         long n = samples.Count;
         long batches = (n + batchSize - 1) / batchSize;
         int workers = (int)Math.Min(batches, threads);
         string output = model.Graph.Output[0].Name;
-        var options = new SessionSettings { IntraOpThreads = 1, InterOpThreads = 1 };
+        var options = new SessionSettings { IntraOpThreads = 1, InterOpThreads = 1, Device = device };
         float[]? logits = null;
         int classes = 0;
         object gate = new();

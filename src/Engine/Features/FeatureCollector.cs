@@ -27,7 +27,7 @@ public static class FeatureCollector
     /// <paramref name="model"/> (not modified; a copy gets the extra outputs).
     /// </summary>
     public static FeatureStats Collect(OnnxModel model, FeatureGraph graph, IReadOnlyDictionary<string, Tensor> data, long samples,
-        FeatureRequest request, int batchSize = DefaultBatchSize, CancellationToken cancel = default)
+        FeatureRequest request, int batchSize = DefaultBatchSize, CancellationToken cancel = default, ComputeDevice device = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(samples, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -43,7 +43,7 @@ public static class FeatureCollector
             throw new BadInputException($"{model.DisplayName}: the model fixes a batch of {fixedBatch}, so the sample count ({samples}) must be a multiple of it");
 
         var stats = new FeatureStats();
-        using var session = OnnxSession.FromBytes(copy.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
+        using var session = OnnxSession.FromBytes(copy.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1, Device = device });
         for (long start = 0; start < samples; start += batch)
         {
             cancel.ThrowIfCancellationRequested();

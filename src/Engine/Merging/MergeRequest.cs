@@ -36,6 +36,9 @@ public sealed record MergeRequest
     /// cap while the merge runs (restored afterwards), so concurrent merges should leave it 0.</summary>
     public int Threads { get; init; }
 
+    /// <summary>Where the data-dependent methods run their ONNX Runtime sessions (CUDA needs the GPU flavour); training-free methods run no model.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
+
     /// <summary>Output dtype of float tensors (safetensors only); null = the base's dtypes.</summary>
     public DType? OutputDType { get; init; }
 

@@ -74,6 +74,7 @@ public static class Merger
             Data = request.Data,
             Out = request.Out,
             Seed = request.Seed,
+            Device = request.Device,
             Progress = request.Progress,
             Cancellation = request.Cancellation,
         });

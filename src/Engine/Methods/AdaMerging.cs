@@ -46,7 +46,7 @@ public sealed class AdaMerging(AdaMergingOptions options) : MergeMethod
 
     public override void Prepare(MergeContext context)
     {
-        using var trainer = AdaMergingTrainer.Create(context.Problem, context.Data, options, context.Seed);
+        using var trainer = AdaMergingTrainer.Create(context.Problem, context.Data, options, context.Seed, context.Device);
         TrainingRun.Run(trainer, options, context);
         _layout = trainer.Layout;
         _raw = (float[])trainer.Raw.Clone();

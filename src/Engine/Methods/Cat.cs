@@ -88,7 +88,7 @@ public sealed class Cat : MergeMethod
             using var data = TaskInputs.LoadData(context, k, _samples, "cat");
             var model = TaskInputs.ScaledTaskModel(context, k, _alpha);
             stats[k] = FeatureCollector.Collect(model, graph, data.Inputs, _samples, new FeatureRequest(Grams: false, Rows: true, Norms: true),
-                cancel: context.Cancellation);
+                cancel: context.Cancellation, device: context.Device);
             Timings.Features.Stop();
             Report(context, "features", k + 1, problem.K, clock, problem.TaskNames[k]);
         }

@@ -60,7 +60,7 @@ public sealed class Fisher(long samples) : MergeMethod
                 var heads = problem.Private[k].Where(t => t.DType is DType.F32 or DType.F64).ToList();
                 string signature = string.Join(";", heads.Select(t => t.ToString()));
                 if (!estimators.TryGetValue(signature, out var estimator))
-                    estimators[signature] = estimator = new FisherEstimator(model, parameters, heads.Select(t => t.Name).ToList());
+                    estimators[signature] = estimator = new FisherEstimator(model, parameters, heads.Select(t => t.Name).ToList(), context.Device);
                 using var data = TaskInputs.LoadData(context, k, samples, "fisher");
                 string detail = $"task {k + 1}/{problem.K}";
                 long before = samples * k;

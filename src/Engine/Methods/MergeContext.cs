@@ -1,5 +1,6 @@
 using Amalgam.Engine.Execution;
 using Amalgam.Engine.Problem;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Methods;
 
@@ -20,6 +21,9 @@ public sealed class MergeContext
     public required string Out { get; init; }
 
     public ulong Seed { get; init; }
+
+    /// <summary>Where the method's ONNX Runtime sessions run (forward and gradient graphs).</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     /// <summary>Stages report with <see cref="MergeProgress.Pass"/> = "features", "bases", "step", ...
     /// and <see cref="MergeProgress.Detail"/> for a short live value (e.g. "loss 0.4213").</summary>

@@ -70,7 +70,7 @@ public sealed class RegMean : MergeMethod
             if (ops.Count == 0) continue;
             var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
             var stats = FeatureCollector.Collect(model, graph, data.Inputs, _samples, new FeatureRequest(Grams: true, Rows: false, Norms: false),
-                _batchSize, context.Cancellation);
+                _batchSize, context.Cancellation, context.Device);
             foreach (var op in ops) Accumulate(op, stats.Grams[op.Weight], TaskInputs.Float32Of(problem.Tasks[k], op.Weight));
             context.Progress?.Report(new MergeProgress("features", k + 1, problem.K, 0, 0, clock.Elapsed) { Detail = problem.TaskNames[k] });
         }

@@ -1,4 +1,5 @@
 using Amalgam.Engine.Autodiff;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Training;
 
@@ -29,6 +30,9 @@ public sealed record GradRequest
 
     /// <summary>Gradient sessions run side by side, one thread each (0 = one per core); the output does not depend on it.</summary>
     public int Threads { get; init; }
+
+    /// <summary>Where the gradient graphs run (CUDA needs the GPU flavour).</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     public IProgress<GradProgress>? Progress { get; init; }
 }

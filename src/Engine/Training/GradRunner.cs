@@ -35,7 +35,7 @@ public static class GradRunner
         using var data = SampleData.Load(model, request.Data);
         using var labels = request.Labels is null ? null : SampleData.LoadLabels(request.Labels, data.Count, OutputClasses(model));
         int batchSize = ModelInput.FixedBatch(model, request.Data, data.Count) ?? request.BatchSize;
-        using var result = MeanGradient.Compute(model, data.Inputs, labels, request.Loss, parameters, batchSize, request.Threads, request.Progress);
+        using var result = MeanGradient.Compute(model, data.Inputs, labels, request.Loss, parameters, batchSize, request.Threads, request.Progress, request.Device);
         var metadata = new Dictionary<string, string>
         {
             ["format"] = "amalgam-grad",

@@ -29,7 +29,8 @@ public static class MeanGradient
     /// core). Batch k always covers the same samples and is added to the sums in batch order, so the
     /// result is bit-identical for any number of workers (unlike ONNX Runtime's own intra-op threads).</param>
     public static Result Compute(OnnxModel model, IReadOnlyDictionary<string, Tensor> data, Tensor? labels, GradientLoss loss,
-        IReadOnlyList<string> parameters, int batchSize, int workers = 1, IProgress<GradProgress>? progress = null)
+        IReadOnlyList<string> parameters, int batchSize, int workers = 1, IProgress<GradProgress>? progress = null,
+        ComputeDevice device = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(workers);
@@ -51,7 +52,7 @@ public static class MeanGradient
         long next = -1, turn = 0, done = 0;
         bool failed = false;
         object gate = new(), createGate = new();
-        var options = new SessionSettings { IntraOpThreads = 1 };
+        var options = new SessionSettings { IntraOpThreads = 1, Device = device };
 
         void Work()
         {

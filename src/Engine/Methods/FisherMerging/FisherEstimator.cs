@@ -26,7 +26,7 @@ public sealed class FisherEstimator : IDisposable
     // Sessions by worker and by the inputs' row shapes (data of dynamic non-batch axes, e.g. sequence length, may differ per task).
     private readonly Dictionary<(int Worker, string Rows), GradientSession> _sessions = [];
     private readonly object _createGate = new();
-    private static readonly SessionSettings Options = new() { IntraOpThreads = 1, InterOpThreads = 1 };
+    private readonly SessionSettings _options;
 
     /// <summary>
     /// An estimator for models with the graph of <paramref name="template"/> (e.g. the task models of one
@@ -36,8 +36,9 @@ public sealed class FisherEstimator : IDisposable
     /// gradients are computed and ignored). Every other initializer is taken from the template, so it
     /// must be the same in every model measured. The parameter values are loaded per <see cref="Compute"/>.
     /// </summary>
-    public FisherEstimator(OnnxModel template, IReadOnlyList<string> parameters, IReadOnlyList<string>? alsoBound = null)
+    public FisherEstimator(OnnxModel template, IReadOnlyList<string> parameters, IReadOnlyList<string>? alsoBound = null, ComputeDevice device = default)
     {
+        _options = new SessionSettings { IntraOpThreads = 1, InterOpThreads = 1, Device = device };
         _template = template;
         _parameters = parameters;
         _alsoBound = alsoBound ?? [];
@@ -141,7 +142,7 @@ public sealed class FisherEstimator : IDisposable
         {
             if (_sessions.TryGetValue((worker, rows), out var s)) return s;
             var request = new GradientRequest(_parameters.Concat(_alsoBound).ToList(), shapes, GradientLoss.ArgmaxLogProbability);
-            s = GradientSession.Create(_template, request, Options, _values);
+            s = GradientSession.Create(_template, request, _options, _values);
             _sessions[(worker, rows)] = s;
             return s;
         }
