@@ -16,7 +16,9 @@ public enum CpuMemory
     /// One arena for the whole process (registered with ORT's environment), shared by every session
     /// that asks for it: memory is reused across runs (no page faults on every run, unlike
     /// <see cref="NoArena"/>) and across sessions run in turn (one working set per concurrent run,
-    /// not per session, unlike <see cref="SessionArena"/>).
+    /// not per session, unlike <see cref="SessionArena"/>). ORT's memory patterns are off for these
+    /// sessions: a pattern's block is allocated once more after the first run, which grew the arena
+    /// a second time. The arena keeps its peak until the process ends.
     /// </summary>
     SharedArena,
 
