@@ -16,7 +16,7 @@ namespace Amalgam.Bench.AdaMerging;
 ///
 ///   dotnet run -c Release --project bench -- adamerging-step --base B.onnx --model T1.onnx ... --data D1.npy ...
 ///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N] [--alternate]
-///       [--memory shared|session|none] [--compare-memory]
+///       [--memory shared|session|none] [--compare-memory] [--device cpu|cuda[:N]]
 /// The first step is reported apart (ORT's first run allocates its arenas). --alternate builds the
 /// trainer for --threads workers and then alternates steps on 1 worker and on --threads workers,
 /// reporting the median step time of each and their ratio: on a shared machine both see the same
@@ -28,8 +28,11 @@ namespace Amalgam.Bench.AdaMerging;
 /// </summary>
 internal static class AdaMergingStepDriver
 {
+    private static ComputeDevice s_device = ComputeDevice.Cpu;
+
     public static int Run(string[] args)
     {
+        s_device = ComputeDevice.Parse(Arg(args, "--device") ?? "cpu");
         string @base = Arg(args, "--base") ?? throw new ArgumentException("--base is required");
         var models = All(args, "--model");
         var data = All(args, "--data");
@@ -69,9 +72,9 @@ internal static class AdaMergingStepDriver
     private static AdaMergingTrainer Build(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, CpuMemory memory)
     {
         var clock = Stopwatch.StartNew();
-        var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0, memory);
+        var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0, memory, s_device);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"adamerging-step ({memory}): K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {options.BatchSize} x {options.BatchesPerStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
+            $"adamerging-step ({memory}, {s_device}): K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {options.BatchSize} x {options.BatchesPerStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
         return trainer;
     }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GPU check (issue 14): on a machine with an NVIDIA GPU, CUDA 12 and cuDNN 9 libraries, in under 10 minutes:
+# GPU check (issue 14): on a machine with an NVIDIA GPU, CUDA 13 (libcudart.so.13, cuBLAS 13, cuRAND 10) and cuDNN 9 libraries, in under 10 minutes:
 #   1. builds the GPU flavour (ONNX Runtime's Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 instead of the CPU package);
 #   2. runs the device tests: the ILGPU kernels on the CUDA accelerator (AMALGAM_DEVICE_TESTS=cuda) and the
 #      ONNX Runtime session tests with the CUDA provider present;
@@ -31,7 +31,7 @@ for k in 1 2 3; do args+=(--model "$models/task_$k.onnx" --data "$models/data_$k
 for dev in cpu cuda; do
   /usr/bin/time -f "$dev: %e s wall, %U s user, %S s system" \
     artifacts/amalgam "${args[@]}" --device "$dev" --report "$out/$dev.json" --out "$out/merged-$dev"
-  dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3
+  dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3 --device "$dev"
 done
 python3 - "$out/cpu.json" "$out/cuda.json" <<'PY' || echo "(python3 missing: compare results.coefficients in the two reports by hand)"
 import json, sys

@@ -7,8 +7,10 @@ public enum RuntimeLogLevel { Verbose = 0, Info = 1, Warning = 2, Error = 3, Fat
 
 /// <summary>
 /// The process-wide ONNX Runtime environment (the official binding's <see cref="Ort.OrtEnv"/>; ORT allows one
-/// logging setup per process). Created on first use with <see cref="RuntimeLogLevel.Error"/> unless
-/// <see cref="Initialise"/> chose a level first, so ORT's warnings do not interleave with our progress lines.
+/// logging setup per process). Created on first use with <see cref="RuntimeLogLevel.Fatal"/> unless
+/// <see cref="Initialise"/> chose a level first: every failed ORT call becomes an exception carrying ORT's
+/// message, so ORT's own warning and error lines (coloured, multi-line, on stderr) would only repeat it
+/// and break the one-line errors and the progress lines.
 /// </summary>
 public static class RuntimeEnvironment
 {
@@ -17,13 +19,15 @@ public static class RuntimeEnvironment
     private static string[]? s_providers;
     private static bool s_sharedArena;
 
+    public const RuntimeLogLevel DefaultLevel = RuntimeLogLevel.Fatal;
+
     /// <summary>The provider ORT's CUDA build registers.</summary>
     public const string CudaProvider = "CUDAExecutionProvider";
 
     /// <summary>Creates the environment with <paramref name="level"/>; a no-op if it exists with that level, an error if with another.</summary>
     public static void Initialise(RuntimeLogLevel level) => Ensure(level);
 
-    /// <summary>The environment, created with <see cref="RuntimeLogLevel.Error"/> if nothing created it yet.</summary>
+    /// <summary>The environment, created with <see cref="DefaultLevel"/> if nothing created it yet.</summary>
     internal static Ort.OrtEnv Ensure(RuntimeLogLevel? level = null)
     {
         lock (s_lock)
@@ -33,10 +37,10 @@ public static class RuntimeEnvironment
                 var options = new Ort.EnvironmentCreationOptions
                 {
                     logId = "amalgam",
-                    logLevel = (Ort.OrtLoggingLevel)(int)(level ?? RuntimeLogLevel.Error),
+                    logLevel = (Ort.OrtLoggingLevel)(int)(level ?? DefaultLevel),
                 };
                 Ort.OrtEnv.CreateInstanceWithOptions(ref options);
-                s_level = level ?? RuntimeLogLevel.Error;
+                s_level = level ?? DefaultLevel;
             }
             else if (level is { } l && l != s_level)
             {

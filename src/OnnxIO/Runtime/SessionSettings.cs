@@ -97,6 +97,8 @@ public sealed record SessionSettings
         if (!RuntimeEnvironment.HasCudaProvider)
             throw new DeviceUnavailableException(
                 $"{NoCudaMessage} (it has {string.Join(", ", RuntimeEnvironment.AvailableProviders)}); build the GPU flavour with ./build.sh --target=Build --gpu, or use --device cpu");
+        if (CudaProviderLibrary.LoadError() is { } missing)
+            throw new DeviceUnavailableException($"--device cuda:{deviceId}: ONNX Runtime's CUDA provider cannot load: {missing} (it needs {CudaProviderLibrary.Needs}); use --device cpu");
         try
         {
             options.AppendExecutionProvider_CUDA(deviceId);
