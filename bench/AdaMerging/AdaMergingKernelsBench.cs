@@ -34,7 +34,7 @@ public unsafe class AdaMergingKernelsBench
         private static readonly Dictionary<string, (double, double)> Traffic = new()
         {
             [nameof(CopyParallel)] = ((K + 1) * Bytes, (K + 1) * Bytes),
-            [nameof(MergeKernel)] = ((K + 1) * Bytes, Bytes),
+            [nameof(ThetaWriter)] = ((K + 1) * Bytes, Bytes),
             [nameof(Reduction)] = ((K + 1) * Bytes, 0),
             [nameof(Accumulate)] = (2 * Bytes, Bytes),
         };
@@ -91,7 +91,7 @@ public unsafe class AdaMergingKernelsBench
     }
 
     [Benchmark]
-    public void MergeKernel() => Engine.AdaMerging.MergeKernel.Run(_tv, _tv.Slices, _coefficients, _theta);
+    public void ThetaWriter() => Engine.AdaMerging.ThetaWriter.Run(_tv, _tv.Slices, _coefficients, _theta);
 
     [Benchmark]
     public double Reduction() => GradientReduction.Reduce(_tv, _grad)[0];

@@ -13,7 +13,7 @@ namespace Amalgam.Engine.AdaMerging;
 /// <summary>
 /// AdaMerging (Yang et al., ICLR 2024): learns clamp(lambda) in theta(lambda) = theta0 + sum_k
 /// clamp(lambda_k) tau_k by minimising the softmax entropy of every task's predictions on its
-/// unlabeled inputs. One step: (1) the fused <see cref="MergeKernel"/> writes theta(lambda) into the
+/// unlabeled inputs. One step: (1) the fused <see cref="ThetaWriter"/> writes theta(lambda) into the
 /// buffers every task's gradient session reads; (2) per task and batch, ONNX Runtime runs the task's
 /// gradient graph (built once: shared tensors are graph inputs, the task's private head stays baked
 /// in, loss = mean batch entropy) and the gradient in theta is summed over runs; (3)
@@ -151,7 +151,7 @@ public sealed class AdaMergingTrainer : IDisposable
     {
         if (gradient.Length != Layout.Count) throw new ArgumentException($"gradient has {gradient.Length} entries, the layout {Layout.Count}", nameof(gradient));
         long t0 = Stopwatch.GetTimestamp();
-        MergeKernel.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
+        ThetaWriter.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
         long t1 = Stopwatch.GetTimestamp();
         Times.Merge += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
         // Run r = task r / B, batch r % B (B = batches_per_step). The samplers cache a permutation, so

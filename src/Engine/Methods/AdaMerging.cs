@@ -63,7 +63,7 @@ public sealed class AdaMerging(AdaMergingOptions options) : MergeMethod
         if (tv.Names[group.Index] != group.Name) throw new InvalidOperationException($"adamerging: tensor {group.Index} is '{group.Name}', trained '{tv.Names[group.Index]}'");
         var outputs = new Tensor[tv.Names.Count];
         outputs[group.Index] = merged;
-        MergeKernel.Run(tv, tv.SlicesOf(group.Index), _clamped, outputs);
+        ThetaWriter.Run(tv, tv.SlicesOf(group.Index), _clamped, outputs);
     }
 
     public override void Finish()

@@ -54,13 +54,13 @@ public sealed class Breadcrumbs(double gamma, double density, double lambda, IRe
                 ReadOnlySpan<float> t = tau.Read<float>(c.Start, len);
                 if (task == 0)
                 {
-                    Span<nint> one = [TaskVectorTiles.Address(t)];
+                    Span<nint> one = [TileSet.Address(t)];
                     Kernel.WeightedSum(new TileSet(one, len), [w], sum);
                 }
                 else
                 {
                     // 1 * s is exact, so this is s + w_k tau_k.
-                    Span<nint> two = [TaskVectorTiles.Address(sum), TaskVectorTiles.Address(t)];
+                    Span<nint> two = [TileSet.Address(sum), TileSet.Address(t)];
                     Kernel.WeightedSum(new TileSet(two, len), [1f, w], sum);
                 }
             });

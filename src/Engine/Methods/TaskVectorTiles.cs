@@ -1,9 +1,6 @@
 using System.Buffers;
-using System.Numerics;
-using System.Runtime.Intrinsics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
 using TiesKernel = Amalgam.Kernels.Merge.Ties;
 
 namespace Amalgam.Engine.Methods;
@@ -53,7 +50,7 @@ internal static class TaskVectorTiles
                     g.TaskVectorTile(t, start, theta0, tau);
                     drop?.Apply(g.Name, t, start, dropScales![t], tau);
                     if (trimThresholds is not null) TiesKernel.TrimInPlace(tau, trimThresholds[t]);
-                    if (keptCounts is not null) keptCounts[t] += CountNonZero(tau); // while the tile is hot
+                    if (keptCounts is not null) keptCounts[t] += NonZero.Count(tau); // while the tile is hot
                 }
                 body(start, n, theta0, taus);
             }
@@ -63,20 +60,4 @@ internal static class TaskVectorTiles
             ArrayPool<float>.Shared.Return(buffer);
         }
     }
-
-    /// <summary>Entries that are not +-0 (for kept fractions in reports); vectorised, it runs in every merge pass.</summary>
-    public static long CountNonZero(ReadOnlySpan<float> x)
-    {
-        long zeros = 0;
-        int i = 0;
-        ref float r = ref MemoryMarshal.GetReference(x);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= x.Length - 8; i += 8)
-                zeros += BitOperations.PopCount(Vector256.Equals(Vector256.LoadUnsafe(ref r, (nuint)i), Vector256<float>.Zero).ExtractMostSignificantBits());
-        for (; i < x.Length; i++) if (x[i] == 0f) zeros++;
-        return x.Length - zeros;
-    }
-
-    /// <summary>Address of a span over native (unmoving) memory: tensors and memory-mapped views.</summary>
-    public static unsafe nint Address(ReadOnlySpan<float> nativeSpan) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(nativeSpan));
 }

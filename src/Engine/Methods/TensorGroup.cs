@@ -78,7 +78,7 @@ public sealed class TensorGroup(string name, int index, Tensor theta0, IReadOnly
         if (Thetas[k].DType == DType.BF16)
             return Bf16Merge.SubtractTrim(Thetas[k].Read<ushort>(start, tau.Length), theta0, threshold, tau);
         Amalgam.Kernels.Merge.Ties.SubtractTrim(ThetaTile(k, start, tau.Length, tau), theta0, threshold, tau);
-        return countKept ? TaskVectorTiles.CountNonZero(tau) : 0;
+        return countKept ? NonZero.Count(tau) : 0;
     }
 
     /// <summary>True when every task tensor is stored as bf16 (fused bf16 kernels can read them in place).</summary>

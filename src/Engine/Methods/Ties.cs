@@ -263,7 +263,7 @@ public class Ties : MergeMethod
                 var trimmed = new TileSet(stacked, count, length).Slice((int)chunk.Start, n);
                 body(chunk.Start, g.Theta0Tile(chunk.Start, n, scratch), trimmed);
                 if (kept is not null)
-                    for (int k = 0; k < count; k++) Interlocked.Add(ref kept[k], TaskVectorTiles.CountNonZero(trimmed[k]));
+                    for (int k = 0; k < count; k++) Interlocked.Add(ref kept[k], NonZero.Count(trimmed[k]));
             }
             finally
             {

@@ -6,7 +6,7 @@ namespace Amalgam.Kernels.Device;
 /// <summary>
 /// AdaMerging's merge on the device: theta_l = theta0_l + sum_k c[l][k] tau_k,l for every shared tensor l
 /// (c = the clamped coefficients, [tensor * K + task]; task-wise coefficients are the same row for every
-/// tensor). The same operations per element as the host's MergeKernel, so the bits are equal:
+/// tensor). The same operations per element as the host kernel (Kernels/AdaMerging/ThetaCombine), so the bits are equal:
 ///   c[l][*] not all equal: acc = +0; acc = acc + c_k tau_k (k = 0..K-1); theta = theta0 + acc
 ///   all equal to c:        acc = +0; acc = acc + tau_k (k = 0..K-1);     theta = theta0 + c * acc
 /// One thread per (tile, lane) item of the <see cref="SharedLayout"/>, grid-stride.

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace Amalgam.Kernels.Merge;
 
 /// <summary>
@@ -82,4 +85,7 @@ public readonly unsafe ref struct TileSet
         ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)(Length - start), nameof(length));
         return new TileSet(this, start, length);
     }
+
+    /// <summary>Address of a span over native (unmoving) memory: tensors and memory-mapped views.</summary>
+    public static unsafe nint Address(ReadOnlySpan<float> nativeSpan) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(nativeSpan));
 }

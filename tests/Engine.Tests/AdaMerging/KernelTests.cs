@@ -40,7 +40,7 @@ public sealed class KernelTests
     private static float[][] Merge(TaskVectors tv, float[] clamped)
     {
         var outputs = Lengths.Select(n => Tensor.Allocate("o", DType.F32, [n])).ToArray();
-        MergeKernel.Run(tv, tv.Slices, clamped, outputs);
+        ThetaWriter.Run(tv, tv.Slices, clamped, outputs);
         var values = outputs.Select(o => o.Read<float>().ToArray()).ToArray();
         foreach (var o in outputs) o.Dispose();
         return values;
@@ -48,7 +48,7 @@ public sealed class KernelTests
 
     [TestCase(false)]
     [TestCase(true)]
-    public void MergeKernelIsTheFormulaAtAnyThreadCount(bool equal)
+    public void ThetaWriterIsTheFormulaAtAnyThreadCount(bool equal)
     {
         using var tv = Random(1);
         float[] c = Enumerable.Range(0, Lengths.Length * K).Select(i => equal ? 0.3f : 0.1f + 0.07f * i).ToArray();

@@ -6,7 +6,7 @@ using static Amalgam.Kernels.Tests.Device.DeviceData;
 namespace Amalgam.Kernels.Tests.Device;
 
 /// <summary>
-/// The AdaMerging step's device kernels against the host's (MergeKernel, GradientReduction, the trainer's
+/// The AdaMerging step's device kernels against the host's (ThetaCombine via ThetaWriter, GradientSums via GradientReduction, the trainer's
 /// masked Adam and clamp): bit for bit, except the float64 dot products, which sum in another order.
 /// </summary>
 public sealed class AdaMergingDeviceTests
@@ -90,14 +90,14 @@ public sealed class AdaMergingDeviceTests
 
     [TestCase(1)]
     [TestCase(3)]
-    public void ThetaMergeIsTheHostMergeKernelBitwise(int k)
+    public void ThetaMergeIsTheHostThetaCombineBitwise(int k)
     {
         using var p = new Problem(k, seed: 10 + k);
         float[] c = Coefficients(k, new System.Random(20 + k));
         var outputs = Lengths.Select(n => Tensor.Allocate("o", DType.F32, [n])).ToArray();
         try
         {
-            MergeKernel.Run(p.Host, p.Host.Slices, c, outputs);
+            ThetaWriter.Run(p.Host, p.Host.Slices, c, outputs);
             using var coefficients = Device.Upload<float>(c);
             using var theta = Device.Allocate<float>(p.Layout.Elements);
             ThetaMerge.Run(Device, p.Layout, p.DeviceTheta0.View, p.DeviceTaus.View, coefficients.View, theta.View);

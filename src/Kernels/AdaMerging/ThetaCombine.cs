@@ -1,37 +1,18 @@
 using System.Runtime.Intrinsics;
-using Amalgam.Kernels;
 
-namespace Amalgam.Engine.AdaMerging;
+namespace Amalgam.Kernels.AdaMerging;
 
 /// <summary>
-/// The fused merge kernel: theta(lambda) = theta0 + sum_k c_k tau_k for every shared tensor, written
-/// into the buffers ONNX Runtime reads (and, at the end, into the merged model). One pass over
-/// theta0 and the K task vectors per element, slices in parallel. Per element, in f32:
-///   coefficients of the tensor not all equal: acc = +0; acc = acc + c_k tau_k (k = 0..K-1); theta0 + acc
-///   all equal to c:                           acc = +0; acc = acc + tau_k (k = 0..K-1);     theta0 + c * acc
+/// AdaMerging's merge of one slice (Yang et al., ICLR 2024, eq. 5/6 with the coefficients of one
+/// layer): theta = theta0 + sum_k c_k tau_k, written where ONNX Runtime reads theta. In f32:
+///   coefficients not all equal: acc = +0; acc = acc + c_k tau_k (k = 0..K-1); theta0 + acc
+///   all equal to c:             acc = +0; acc = acc + tau_k (k = 0..K-1);     theta0 + c * acc
 /// The second form is TIES' merge=sum finish (theta0 + lambda * sum of agreeing parts) to the bit, so
 /// AdaMerging++ before any step equals `ties` with lambda = init. Every vector width and the scalar
 /// tail do the same operations in the same order (no FMA), so results do not depend on the path.
 /// </summary>
-internal static unsafe class MergeKernel
+public static unsafe class ThetaCombine
 {
-    /// <summary>Writes theta(lambda) for the given slices. <paramref name="clamped"/> is [tensor * K + task].</summary>
-    public static void Run(TaskVectors tv, WorkSlice[] slices, ReadOnlySpan<float> clamped, IReadOnlyList<Tensor> outputs)
-    {
-        int k = tv.K;
-        float[] c = clamped.ToArray();
-        ParallelChunks.For(new ChunkPlan(slices.Length, 1), chunk =>
-        {
-            var s = slices[chunk.Index];
-            long n = tv.Theta0[s.Tensor].ElementCount;
-            float* theta0 = (float*)tv.Theta0[s.Tensor].Pointer + s.Start;
-            float* taus = (float*)tv.Taus[s.Tensor].Pointer + s.Start;
-            float* output = (float*)outputs[s.Tensor].Pointer + s.Start;
-            fixed (float* coefficients = &c[s.Tensor * k])
-                Combine(theta0, taus, n, k, coefficients, output, s.Length);
-        }, GradientReduction.Workers(tv));
-    }
-
     /// <summary>One slice: <paramref name="taus"/> + t * <paramref name="stride"/> is task t's vector.</summary>
     public static void Combine(float* theta0, float* taus, long stride, int k, float* c, float* output, int n)
     {
