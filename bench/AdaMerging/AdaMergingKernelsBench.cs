@@ -1,5 +1,5 @@
 using Amalgam.Bench.Merge;
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -24,7 +24,7 @@ public unsafe class AdaMergingKernelsBench
     private const int Elements = 8 << 20;
     private const double Bytes = Elements * 4.0;
 
-    private TaskVectors _tv = null!;
+    private TaskVectorStore _tv = null!;
     private Tensor[] _theta = [], _grad = [], _sum = [];
     private float[] _coefficients = [];
     private Tensor _copyTarget = null!;
@@ -60,7 +60,7 @@ public unsafe class AdaMergingKernelsBench
             var row = taus.Write<float>((long)k * Elements, Elements);
             for (int i = 0; i < row.Length; i++) row[i] = (float)(0.01 * (rng.NextDouble() - 0.5));
         }
-        _tv = TaskVectors.FromTensors(["w"], [theta0], [taus], K);
+        _tv = TaskVectorStore.FromTensors(["w"], [theta0], [taus], K);
         _theta = [Tensor.Allocate("theta", DType.F32, [Elements])];
         _grad = [Tensor.Allocate("grad", DType.F32, [Elements])];
         _sum = [Tensor.Allocate("sum", DType.F32, [Elements])];
@@ -91,7 +91,7 @@ public unsafe class AdaMergingKernelsBench
     }
 
     [Benchmark]
-    public void ThetaWriter() => Engine.AdaMerging.ThetaWriter.Run(_tv, _tv.Slices, _coefficients, _theta);
+    public void ThetaWriter() => Engine.Methods.AdaMerging.ThetaWriter.Run(_tv, _tv.Slices, _coefficients, _theta);
 
     [Benchmark]
     public double Reduction() => GradientReduction.Reduce(_tv, _grad)[0];

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Amalgam.Engine.AdaMerging;
-using Amalgam.Engine.Problem;
+using Amalgam.Engine.Methods.AdaMerging;
+using Amalgam.Engine.Merging;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
 using Amalgam.OnnxIO.Runtime;

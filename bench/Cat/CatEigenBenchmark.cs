@@ -1,4 +1,4 @@
-using Amalgam.Engine.Methods.CatMerging;
+using Amalgam.Engine.Methods.Cat;
 using Amalgam.Kernels.Blas;
 using BenchmarkDotNet.Attributes;
 

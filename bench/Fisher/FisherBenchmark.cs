@@ -1,6 +1,6 @@
 using Amalgam.Bench.Runtime;
 using Amalgam.Engine.Autodiff;
-using Amalgam.Engine.Methods.FisherMerging;
+using Amalgam.Engine.Methods.Fisher;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
+using Amalgam.Kernels;
 using BenchmarkDotNet.Attributes;
 using TaskArithmetic = Amalgam.Kernels.Merge.TaskArithmetic;
 using Ties = Amalgam.Kernels.Merge.Ties;
@@ -24,7 +25,7 @@ namespace Amalgam.Bench.Merge;
 /// kernel, which is what the executor's Float32Loader did before methods read tiles (extra 4 B
 /// written + read per element).
 /// The `*Method*` benchmarks run what `amalgam merge` runs: the real method classes
-/// (<see cref="Engine.Methods.TaskArithmetic"/>, and the merge pass of <see cref="Engine.Methods.Ties"/>
+/// (<see cref="Engine.Methods.TaskArithmeticMethod"/>, and the merge pass of <see cref="Engine.Methods.TiesMethod"/>
 /// with fusionbench defaults, k 0.2, thresholds and majority sign from its own prepasses run in setup)
 /// over a <see cref="TensorGroup"/> holding the inputs in their stored dtype: with all-bf16 tasks the
 /// methods read them in place with the fused <see cref="Bf16Merge"/> kernels (theta0 converted per
@@ -73,8 +74,8 @@ public unsafe class MethodThroughputBench
     private Tensor[] _tensors = [];             // owners of _f32, _bf16 and _output
     private TensorGroup? _groupF32, _groupBf16;
     private Tensor? _merged;
-    private Engine.Methods.TaskArithmetic? _taskArithmetic;
-    private Engine.Methods.Ties? _tiesF32, _tiesBf16;
+    private Engine.Methods.TaskArithmeticMethod? _taskArithmetic;
+    private Engine.Methods.TiesMethod? _tiesF32, _tiesBf16;
     private float*[] _f32 = [];                 // [0] = theta0, [1..K] = tasks
     private ushort*[] _bf16 = [];
     private float*[] _wholeF32 = [];            // whole-tensor f32 copies for the executor-style variant
@@ -116,7 +117,7 @@ public unsafe class MethodThroughputBench
         _groupF32 = new TensorGroup("w", 0, f32[0], f32[1..]);
         _groupBf16 = new TensorGroup("w", 0, bf16[0], bf16[1..]);
         var ones = Enumerable.Repeat(1.0, K).ToArray();
-        _taskArithmetic = new Engine.Methods.TaskArithmetic(Lambda, ones);
+        _taskArithmetic = new Engine.Methods.TaskArithmeticMethod(Lambda, ones);
     }
 
     /// <summary>Setup, then TIES' prepasses (global thresholds, majority sign) as the executor runs them.</summary>
@@ -125,11 +126,11 @@ public unsafe class MethodThroughputBench
     {
         Setup();
         var options = new TiesOptions(0.2, TiesScope.Global, MajorityZeroSign: true, TiesMergeMode.Sum, Lambda, Enumerable.Repeat(1.0, K).ToArray(), "fusionbench");
-        _tiesF32 = Prepared(new Engine.Methods.Ties(options, drop: null), _groupF32!);
-        _tiesBf16 = Prepared(new Engine.Methods.Ties(options, drop: null), _groupBf16!);
+        _tiesF32 = Prepared(new Engine.Methods.TiesMethod(options, drop: null), _groupF32!);
+        _tiesBf16 = Prepared(new Engine.Methods.TiesMethod(options, drop: null), _groupBf16!);
     }
 
-    private static Engine.Methods.Ties Prepared(Engine.Methods.Ties ties, TensorGroup g)
+    private static Engine.Methods.TiesMethod Prepared(Engine.Methods.TiesMethod ties, TensorGroup g)
     {
         for (int pass = 0; pass < ties.PrepassCount; pass++)
         {

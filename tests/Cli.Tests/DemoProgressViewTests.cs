@@ -1,6 +1,6 @@
 using Amalgam.Cli.Commands;
 using Amalgam.Engine.Demo;
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo;
 
 namespace Amalgam.Cli.Tests;

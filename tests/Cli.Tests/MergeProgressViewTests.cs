@@ -1,5 +1,5 @@
 using Amalgam.Cli.Commands;
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Merging;
 
 namespace Amalgam.Cli.Tests;
 

@@ -1,6 +1,5 @@
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
-using Amalgam.Engine.Problem;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 

@@ -1,4 +1,4 @@
-using Amalgam.Engine.Problem;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;

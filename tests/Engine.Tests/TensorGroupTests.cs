@@ -1,4 +1,4 @@
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 

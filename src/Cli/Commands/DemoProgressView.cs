@@ -1,6 +1,5 @@
 using System.Globalization;
 using Amalgam.Engine.Demo;
-using Amalgam.Engine.Execution;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo;
 
@@ -13,7 +12,7 @@ namespace Amalgam.Cli.Commands;
 /// </summary>
 internal sealed class DemoProgressView(TextWriter error) : IDemoProgress
 {
-    public Zoo BuildZoo(Func<IProgress<ZooProgress>?, Zoo> work) => ProgressView.Run(error, "zoo", ZooSnapshot, work);
+    public BuiltZoo BuildZoo(Func<IProgress<ZooProgress>?, BuiltZoo> work) => ProgressView.Run(error, "zoo", ZooSnapshot, work);
 
     public MergeResult Merge(string row, Func<IProgress<MergeProgress>?, MergeResult> work) =>
         ProgressView.Run(error, row, (MergeProgress p) => MergeSnapshot(row, p), work);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Merging;
 
 namespace Amalgam.Cli.Commands;
 

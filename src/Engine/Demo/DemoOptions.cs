@@ -53,7 +53,7 @@ public sealed record DemoOptions
     /// <summary>Text suite: run AdaMerging at the papers' settings (500 steps, 2 batches of 16) instead of <see cref="TextSteps"/> and <see cref="TextAdaMergingBatches"/>.</summary>
     public bool PaperSettings { get; init; }
 
-    /// <summary>Zoo tower size ("tiny", "small", "base"); null = small, tiny with <see cref="Quick"/>. Vision suite only.</summary>
+    /// <summary>BuiltZoo tower size ("tiny", "small", "base"); null = small, tiny with <see cref="Quick"/>. Vision suite only.</summary>
     public string? Size { get; init; }
 
     /// <summary>Task names in column order (TinyTasks, or the text tasks); null = all eight, two with <see cref="Quick"/>.</summary>
@@ -70,7 +70,7 @@ public sealed record DemoOptions
     /// <summary>Where the merges' and the evaluation's ONNX Runtime sessions run (the zoo is built on the CPU).</summary>
     public Amalgam.Kernels.ComputeDevice Device { get; init; } = Amalgam.Kernels.ComputeDevice.Cpu;
 
-    /// <summary>Zoo training budget scale; null = 1, <see cref="QuickBudget"/> with <see cref="Quick"/>.</summary>
+    /// <summary>BuiltZoo training budget scale; null = 1, <see cref="QuickBudget"/> with <see cref="Quick"/>.</summary>
     public double? Budget { get; init; }
 
     /// <summary>AdaMerging steps; null = <see cref="DefaultSteps"/>, <see cref="QuickSteps"/> with <see cref="Quick"/>.</summary>
@@ -79,7 +79,7 @@ public sealed record DemoOptions
     /// <summary>The reduced run: tiny tower, two tasks, small budget, few AdaMerging steps (each still overridable).</summary>
     public bool Quick { get; init; }
 
-    /// <summary>Zoo cache folder; null = the zoo's default under the amalgam cache.</summary>
+    /// <summary>BuiltZoo cache folder; null = the zoo's default under the amalgam cache.</summary>
     public string? CacheDir { get; init; }
 
     /// <summary>Keep every merged model under &lt;Out&gt;/models/&lt;row id&gt;/ (default: merged into a temp folder, deleted after evaluation).</summary>

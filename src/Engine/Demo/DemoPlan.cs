@@ -1,4 +1,5 @@
 using System.Globalization;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 

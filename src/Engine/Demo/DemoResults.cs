@@ -52,7 +52,7 @@ public sealed record DemoSetup
 
     public required ulong Seed { get; init; }
 
-    /// <summary>Zoo training budget scale (1 = the size's defaults).</summary>
+    /// <summary>BuiltZoo training budget scale (1 = the size's defaults).</summary>
     public required double Budget { get; init; }
 
     /// <summary>Labelled test samples per task, in task order.</summary>

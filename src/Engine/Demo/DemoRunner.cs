@@ -4,12 +4,10 @@ using System.Runtime.InteropServices;
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Data.Tasks;
 using Amalgam.Engine.Data.Text;
-using Amalgam.Engine.Execution;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo;
 using Amalgam.Engine.Zoo.Text;
 using Amalgam.Kernels;
-using BuiltZoo = Amalgam.Engine.Zoo.Zoo;
 
 namespace Amalgam.Engine.Demo;
 

@@ -1,7 +1,5 @@
-using Amalgam.Engine.Execution;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo;
-using BuiltZoo = Amalgam.Engine.Zoo.Zoo;
 
 namespace Amalgam.Engine.Demo;
 

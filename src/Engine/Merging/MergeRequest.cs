@@ -1,4 +1,3 @@
-using Amalgam.Engine.Execution;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;

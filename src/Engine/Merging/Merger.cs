@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Amalgam.Engine.Execution;
 using Amalgam.Engine.Methods;
-using Amalgam.Engine.Problem;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;

@@ -1,3 +1,8 @@
+using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods.AdaMerging;
+using Amalgam.Engine.Methods.Cat;
+using Amalgam.Engine.Methods.Fisher;
+using Amalgam.Engine.Methods.Pcb;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Methods;
@@ -12,18 +17,18 @@ public static class MethodRegistry
     public static IReadOnlyList<MethodSpec> All { get; } =
     [
         // Order of the contract's method list.
-        Average.Spec,
-        TaskArithmetic.Spec,
-        Ties.Spec,
-        DareLinear.Spec,
-        DareTies.Spec,
-        Breadcrumbs.Spec,
-        Pcb.Spec,
-        Consensus.Spec,
-        RegMean.Spec,
-        Fisher.Spec,
-        AdaMerging.Spec,
-        Cat.Spec,
+        AverageMethod.Spec,
+        TaskArithmeticMethod.Spec,
+        TiesMethod.Spec,
+        DareLinearMethod.Spec,
+        DareTiesMethod.Spec,
+        BreadcrumbsMethod.Spec,
+        PcbMethod.Spec,
+        ConsensusMethod.Spec,
+        RegMeanMethod.Spec,
+        FisherMethod.Spec,
+        AdaMergingMethod.Spec,
+        CatMethod.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

@@ -37,7 +37,7 @@ public static class Trainer
             var gradRequest = new GradientRequest(names, shapes, GradientLoss.CrossEntropy) { Output = request.Output };
             using var stepper = new DataParallelStep(model, gradRequest, microBatches, request.Threads, byName);
             var options = new SessionSettings { IntraOpThreads = request.Threads };
-            using var optimizer = request.CreateOptimizer?.Invoke(parameters) ?? new Adam(parameters, new AdamSettings(request.LearningRate));
+            using var optimizer = request.CreateOptimizer?.Invoke(parameters) ?? new AdamOptimizer(parameters, new AdamSettings(request.LearningRate));
             using var evaluator = new ClassifierEvaluator(model, inputs, output, parameters, options);
             var order = Enumerable.Range(0, checked((int)n)).ToArray();
             var shuffle = new Shuffle(request.Seed);

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Amalgam.Engine.Data;
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Data.Tasks;
+using Amalgam.Engine.Data;
 using Amalgam.Engine.Training;
+using Amalgam.Kernels.Optim;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 
@@ -24,7 +25,7 @@ public static class ZooBuilder
     /// <summary>How many zoos this process has built (not loaded); lets tests see the cache at work.</summary>
     public static int BuildCount => Volatile.Read(ref _builds);
 
-    public static Zoo BuildOrLoad(ZooOptions options)
+    public static BuiltZoo BuildOrLoad(ZooOptions options)
     {
         var tasks = ResolveTasks(options);
         var config = VitConfig.Preset(options.Size);
@@ -38,11 +39,11 @@ public static class ZooBuilder
         return Describe(folder, options, tasks, config);
     }
 
-    private static Zoo Describe(string folder, ZooOptions options, IReadOnlyList<TinyTask> tasks, VitConfig config)
+    private static BuiltZoo Describe(string folder, ZooOptions options, IReadOnlyList<TinyTask> tasks, VitConfig config)
     {
         var zooTasks = tasks.Select(t => new ZooTask(t.Name, ZooCache.PretrainedFile(folder, t.Name), ZooCache.FineTunedFile(folder, t.Name),
             ZooCache.TestInputsFile(folder, t.Name), ZooCache.TestLabelsFile(folder, t.Name), t.ClassCount)).ToList();
-        return new Zoo(folder, ZooCache.BaseFile(folder), zooTasks, @"^head\.", ParameterCount(config), options);
+        return new BuiltZoo(folder, ZooCache.BaseFile(folder), zooTasks, @"^head\.", ParameterCount(config), options);
     }
 
     /// <summary>Parameters of the tower of this size (the shared, merged part; without any head).</summary>
@@ -161,7 +162,7 @@ public static class ZooBuilder
         {
             Model = model, Inputs = set.Images, Labels = set.Labels, Parameters = parameters, Epochs = 1,
             BatchSize = budget.BatchSize, MicroBatchSize = budget.MicroBatchSize, Threads = o.Threads, Seed = seed,
-            CreateOptimizer = ps => optimizer = new Adam(ps, new Kernels.Optim.AdamSettings(LearningRate(1, total, peak), WeightDecay: budget.WeightDecay)),
+            CreateOptimizer = ps => optimizer = new AdamOptimizer(ps, new Kernels.Optim.AdamSettings(LearningRate(1, total, peak), WeightDecay: budget.WeightDecay)),
             EvaluateTrainingSet = false,
             Progress = new SyncProgress<TrainProgress>(p =>
             {

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace Amalgam.Kernels.Device;
 
 /// <summary>
-/// Where AdaMerging's shared tensors live in flat device buffers, the layout of the host's TaskVectors
+/// Where AdaMerging's shared tensors live in flat device buffers, the layout of the host's TaskVectorStore
 /// with the tensors back to back: theta0 (and theta, and gradients) of tensor l at
 /// [Offset(l), Offset(l) + n_l); its K task vectors as one [K, n_l] block at K * Offset(l), so
 /// tau_k,l[i] is at K * Offset(l) + k * n_l + i. Each tensor is cut into tiles of

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Amalgam.Kernels.Merge;
 
 /// <summary>
-/// Fused cores of <see cref="Ties"/>: for each vector of elements, all K tasks are combined in
+/// Fused cores of <see cref="TiesMethod"/>: for each vector of elements, all K tasks are combined in
 /// registers (one output store instead of a pass per task). Every width and the scalar tail apply
 /// the same IEEE operations in the same order:
 ///   elect:  s = w0 t0; s = s + wk tk (k = 1..K-1); gamma = sign(s)

@@ -1,5 +1,5 @@
-using Amalgam.Engine.AdaMerging;
-using Amalgam.Engine.Problem;
+using Amalgam.Engine.Methods.AdaMerging;
+using Amalgam.Engine.Merging;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
 using Amalgam.OnnxIO.Safetensors;

@@ -1,4 +1,4 @@
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 
 namespace Amalgam.Engine.Tests.AdaMerging;
 

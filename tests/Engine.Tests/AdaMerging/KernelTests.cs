@@ -1,4 +1,4 @@
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Tests.AdaMerging;
@@ -12,7 +12,7 @@ public sealed class KernelTests
     private const int K = 5; // one group of four tasks in the reduction, then one alone
     private static readonly long[] Lengths = [700_001, 600_003, 5];
 
-    private static TaskVectors Random(int seed)
+    private static TaskVectorStore Random(int seed)
     {
         var rng = new Random(seed);
         var theta0 = new List<Tensor>();
@@ -26,7 +26,7 @@ public sealed class KernelTests
             theta0.Add(t0);
             taus.Add(tau);
         }
-        return TaskVectors.FromTensors(Lengths.Select(n => "t" + n).ToArray(), theta0, taus, K);
+        return TaskVectorStore.FromTensors(Lengths.Select(n => "t" + n).ToArray(), theta0, taus, K);
     }
 
     private static T WithThreads<T>(int threads, Func<T> f)
@@ -37,7 +37,7 @@ public sealed class KernelTests
         finally { Parallelism.MaxThreads = old; }
     }
 
-    private static float[][] Merge(TaskVectors tv, float[] clamped)
+    private static float[][] Merge(TaskVectorStore tv, float[] clamped)
     {
         var outputs = Lengths.Select(n => Tensor.Allocate("o", DType.F32, [n])).ToArray();
         ThetaWriter.Run(tv, tv.Slices, clamped, outputs);

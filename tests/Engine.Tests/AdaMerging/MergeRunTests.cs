@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Amalgam.Engine.AdaMerging;
-using Amalgam.Engine.Execution;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Merging;
 using Amalgam.OnnxIO.Onnx;
 

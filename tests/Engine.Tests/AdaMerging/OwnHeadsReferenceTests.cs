@@ -1,6 +1,6 @@
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Data.Npy;
-using Amalgam.Engine.Problem;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Tests.AdaMerging;

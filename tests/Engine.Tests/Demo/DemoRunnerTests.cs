@@ -5,7 +5,6 @@ using Amalgam.Engine.Zoo;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Google.Protobuf;
-using BuiltZoo = Amalgam.Engine.Zoo.Zoo;
 
 namespace Amalgam.Engine.Tests.Demo;
 
@@ -96,7 +95,7 @@ public class DemoRunnerTests
     }
 
     /// <summary>Base = a random perceptron; task t = base plus noise on every weight; labels = task t's own predictions.</summary>
-    private static (BuiltZoo Zoo, Weights Pretrained, Weights[] FineTuned, float[] Inputs) MakeZoo(string dir)
+    private static (BuiltZoo BuiltZoo, Weights Pretrained, Weights[] FineTuned, float[] Inputs) MakeZoo(string dir)
     {
         var rng = new Random(11);
         var model = TinyClassifier.Create(Hidden, seed: 5);
@@ -153,7 +152,7 @@ public class DemoRunnerTests
     private sealed class Recorder(List<string> messages) : IDemoProgress
     {
         public BuiltZoo BuildZoo(Func<IProgress<ZooProgress>?, BuiltZoo> work) => work(null);
-        public Merging.MergeResult Merge(string row, Func<IProgress<Execution.MergeProgress>?, Merging.MergeResult> work) => work(null);
+        public Merging.MergeResult Merge(string row, Func<IProgress<Merging.MergeProgress>?, Merging.MergeResult> work) => work(null);
         public T Evaluate<T>(string row, Func<IProgress<EvaluationProgress>?, T> work) => work(null);
         public void Message(string line) => messages.Add(line);
     }

@@ -1,6 +1,6 @@
-using Amalgam.Engine.Features;
+using Amalgam.Engine.LayerInputs;
 using Amalgam.Engine.Merging;
-using Amalgam.Engine.Methods.CatMerging;
+using Amalgam.Engine.Methods.Cat;
 using Amalgam.Kernels.Blas;
 
 namespace Amalgam.Engine.Tests.Features;

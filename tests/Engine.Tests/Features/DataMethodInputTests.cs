@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Amalgam.Engine.Execution;
 using Amalgam.Engine.Merging;
 using Amalgam.Kernels;
 using Google.Protobuf;

@@ -1,4 +1,5 @@
-using Amalgam.Engine.Features;
+using Amalgam.Engine.LayerInputs;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels.Blas;
 using Amalgam.OnnxIO.Onnx;

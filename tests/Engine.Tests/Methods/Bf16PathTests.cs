@@ -1,5 +1,6 @@
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 using TiesMergeMode = Amalgam.Kernels.Merge.TiesMergeMode;
@@ -81,9 +82,9 @@ public class Bf16PathTests
             double[] weights = [1, 0.5, -0.75, 2, 1];
             MergeMethod Make() => method switch
             {
-                "task_arithmetic" => new TaskArithmetic(0.3, weights),
-                "ties_global" => new Ties(new TiesOptions(0.2, TiesScope.Global, true, TiesMergeMode.Sum, 0.3, weights, "fusionbench"), drop: null),
-                _ => new Ties(new TiesOptions(0.2, TiesScope.Tensor, false, TiesMergeMode.Mean, 1, weights, "mergekit"), drop: null),
+                "task_arithmetic" => new TaskArithmeticMethod(0.3, weights),
+                "ties_global" => new TiesMethod(new TiesOptions(0.2, TiesScope.Global, true, TiesMergeMode.Sum, 0.3, weights, "fusionbench"), drop: null),
+                _ => new TiesMethod(new TiesOptions(0.2, TiesScope.Tensor, false, TiesMergeMode.Mean, 1, weights, "mergekit"), drop: null),
             };
             var (bitsBf, reportBf) = Run(Make(), bf);
             var (bitsF32, reportF32) = Run(Make(), f32);

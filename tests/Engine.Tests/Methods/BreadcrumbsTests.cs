@@ -38,7 +38,7 @@ public class BreadcrumbsTests
     [TestCase(10, 0.0, 0.5, 5, 0)]
     [TestCase(1, 0.01, 0.9, 1, 0)]
     public void DropCounts(long n, double gamma, double density, long bottom, long top) =>
-        Assert.That(Amalgam.Engine.Methods.Breadcrumbs.Counts(n, gamma, density), Is.EqualTo((bottom, top)));
+        Assert.That(Amalgam.Engine.Methods.BreadcrumbsMethod.Counts(n, gamma, density), Is.EqualTo((bottom, top)));
 
     [Test]
     public void HandComputedDropWithEqualMagnitudes()

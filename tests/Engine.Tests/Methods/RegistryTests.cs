@@ -1,3 +1,4 @@
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 
 namespace Amalgam.Engine.Tests.Methods;

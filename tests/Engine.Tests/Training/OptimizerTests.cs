@@ -1,7 +1,6 @@
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
-using Adam = Amalgam.Engine.Training.Adam;
 
 namespace Amalgam.Engine.Tests.Training;
 
@@ -24,7 +23,7 @@ public sealed class OptimizerTests
         var kernelVelocity = kernelParams.Select(p => new float[p.Length]).ToArray();
         try
         {
-            using var sgd = new Sgd(parameters, lr, mu, wd);
+            using var sgd = new SgdOptimizer(parameters, lr, mu, wd);
             for (int step = 1; step <= 4; step++)
             {
                 var g = grads[step - 1];
@@ -66,7 +65,7 @@ public sealed class OptimizerTests
         var kv = kp.Select(p => new float[p.Length]).ToArray();
         try
         {
-            using var adam = new Adam(parameters, settings);
+            using var adam = new AdamOptimizer(parameters, settings);
             for (int step = 1; step <= 4; step++)
             {
                 var g = grads[step - 1];
@@ -106,7 +105,7 @@ public sealed class OptimizerTests
         var (parameters, grads) = Random(seed: 9);
         try
         {
-            using var adam = new Adam(parameters, new AdamSettings(0.1f, WeightDecay: 0f));
+            using var adam = new AdamOptimizer(parameters, new AdamSettings(0.1f, WeightDecay: 0f));
             var before = parameters.Select(p => p.Read<float>().ToArray()).ToArray();
             adam.LearningRate = 0f;
             adam.Step(grads[0]);
@@ -128,7 +127,7 @@ public sealed class OptimizerTests
         var (parameters, grads) = Random(seed: 11);
         try
         {
-            using var sgd = new Sgd(parameters, 0.1f);
+            using var sgd = new SgdOptimizer(parameters, 0.1f);
             var before = parameters.Select(p => p.Read<float>().ToArray()).ToArray();
             var partial = grads[0].Where(kv => kv.Key != parameters[^1].Name).ToDictionary();
             Assert.That(() => sgd.Step(partial), Throws.ArgumentException.With.Message.Contains(parameters[^1].Name));

@@ -121,7 +121,7 @@ public sealed class TrainerTests
         var result = Trainer.Train(Request(model, seed: 5, threads: 1) with
         {
             Parameters = ["fc2.weight", "fc2.bias"],
-            CreateOptimizer = p => new Sgd(p, learningRate: 0.05f, momentum: 0.9f),
+            CreateOptimizer = p => new SgdOptimizer(p, learningRate: 0.05f, momentum: 0.9f),
         });
         foreach (var (name, bytes) in before)
         {

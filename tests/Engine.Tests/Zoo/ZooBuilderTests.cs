@@ -10,7 +10,7 @@ namespace Amalgam.Engine.Tests.Zoo;
 public class ZooBuilderTests
 {
     private string _dir = "";
-    private Amalgam.Engine.Zoo.Zoo? _shared;
+    private BuiltZoo? _shared;
 
     [OneTimeSetUp]
     public void SetUp()
@@ -27,7 +27,7 @@ public class ZooBuilderTests
     }
 
     /// <summary>A tiny two-task zoo built on one thread, shared by the tests that only read it.</summary>
-    private Amalgam.Engine.Zoo.Zoo Shared => _shared ??= ZooBuilder.BuildOrLoad(Options("a", 1, "mnist-parity", "fashion-rot90"));
+    private BuiltZoo Shared => _shared ??= ZooBuilder.BuildOrLoad(Options("a", 1, "mnist-parity", "fashion-rot90"));
 
     private ZooOptions Options(string cache, int threads, params string[] tasks) => new()
     {

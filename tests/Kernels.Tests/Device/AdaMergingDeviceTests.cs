@@ -1,4 +1,4 @@
-using Amalgam.Engine.AdaMerging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels.Device;
 using Amalgam.Kernels.Optim;
 using static Amalgam.Kernels.Tests.Device.DeviceData;
@@ -16,7 +16,7 @@ public sealed class AdaMergingDeviceTests
 
     private static DeviceContext Device => DeviceUnderTest.Device;
 
-    /// <summary>The same random task vectors on the host (TaskVectors) and flat on the device.</summary>
+    /// <summary>The same random task vectors on the host (TaskVectorStore) and flat on the device.</summary>
     private sealed class Problem : IDisposable
     {
         public Problem(int k, int seed)
@@ -34,7 +34,7 @@ public sealed class AdaMergingDeviceTests
                 theta0.Add(t0);
                 taus.Add(tau);
             }
-            Host = TaskVectors.FromTensors(Lengths.Select(n => "t" + n).ToArray(), theta0, taus, k);
+            Host = TaskVectorStore.FromTensors(Lengths.Select(n => "t" + n).ToArray(), theta0, taus, k);
             Theta0 = Host.Theta0.SelectMany(t => t.Read<float>().ToArray()).ToArray();
             Taus = Host.Taus.SelectMany(t => t.Read<float>().ToArray()).ToArray();
             Layout = new SharedLayout(Device, Lengths, k);
@@ -43,7 +43,7 @@ public sealed class AdaMergingDeviceTests
         }
 
         public int K { get; }
-        public TaskVectors Host { get; }
+        public TaskVectorStore Host { get; }
         public float[] Theta0 { get; }
         public float[] Taus { get; }
         public SharedLayout Layout { get; }

@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Amalgam.Engine.Data;
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Data.Text;
+using Amalgam.Engine.Data;
 using Amalgam.Engine.Text;
 using Amalgam.Engine.Training;
+using Amalgam.Kernels.Optim;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Safetensors;
@@ -25,7 +26,7 @@ public static class TextZooBuilder
     public const string PrivateRegex = @"^head\.";
     public const int FormatVersion = 4;   // 2: fine-tuning on examples the probe has not seen; 3: probe L2 chosen on held-out examples, fine-tuning at 2e-5; 4: class-balanced prefixes
 
-    public static Zoo BuildOrLoad(TextZooOptions options)
+    public static BuiltZoo BuildOrLoad(TextZooOptions options)
     {
         var names = options.Tasks ?? TextTasks.Names;
         if (names.Count == 0) throw new BadInputException("zoo tasks: give at least one task");
@@ -40,7 +41,7 @@ public static class TextZooBuilder
         var tasks = names.Select(n => new ZooTask(n, PretrainedFile(folder, n), FineTunedFile(folder, n), TestInputsFile(folder, n), TestLabelsFile(folder, n),
             classes[n])).ToList();
         var zooOptions = new ZooOptions { CacheDir = options.CacheDir, Size = options.Encoder, Tasks = names, Seed = options.Seed, Budget = options.Budget, Threads = options.Threads, TestSamples = options.TestSamples };
-        return new Zoo(folder, Path.Combine(folder, "base.onnx"), tasks, PrivateRegex, SharedParameters(folder), zooOptions);
+        return new BuiltZoo(folder, Path.Combine(folder, "base.onnx"), tasks, PrivateRegex, SharedParameters(folder), zooOptions);
     }
 
     private static void Build(string folder, TextZooOptions o, IReadOnlyList<string> names, EncoderInfo info, TextZooBudget budget)
@@ -124,7 +125,7 @@ public static class TextZooBuilder
         {
             Model = model, InputSet = inputs.ByInputName, Labels = labels, Parameters = parameters, Epochs = epochs,
             BatchSize = budget.BatchSize, MicroBatchSize = budget.MicroBatchSize, Threads = o.Threads, Seed = seed,
-            CreateOptimizer = ps => optimizer = new Adam(ps, new Kernels.Optim.AdamSettings(ZooBuilder.LearningRate(1, total, budget.LearningRate), WeightDecay: budget.WeightDecay)),
+            CreateOptimizer = ps => optimizer = new AdamOptimizer(ps, new Kernels.Optim.AdamSettings(ZooBuilder.LearningRate(1, total, budget.LearningRate), WeightDecay: budget.WeightDecay)),
             EvaluateTrainingSet = false,
             Progress = new SyncProgress<TrainProgress>(p =>
             {

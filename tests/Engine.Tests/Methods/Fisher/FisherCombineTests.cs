@@ -2,7 +2,7 @@ using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
 
-namespace Amalgam.Engine.Tests.Methods.Fisher;
+namespace Amalgam.Engine.Tests.Methods.FisherMethod;
 
 /// <summary>
 /// The combination step theta = sum_k max(F_k, 1e-6) theta_k / sum_k max(F_k, 1e-6) of
@@ -10,7 +10,7 @@ namespace Amalgam.Engine.Tests.Methods.Fisher;
 /// </summary>
 public sealed class FisherCombineTests
 {
-    private const float Floor = Amalgam.Engine.Methods.Fisher.Floor;
+    private const float Floor = Amalgam.Engine.Methods.Fisher.FisherMethod.Floor;
 
     private static float[] Combine(float[][] thetas, float[][] fishers)
     {

@@ -1,10 +1,10 @@
-using Amalgam.Engine.Methods.FisherMerging;
+using Amalgam.Engine.Methods.Fisher;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 
-namespace Amalgam.Engine.Tests.Methods.Fisher;
+namespace Amalgam.Engine.Tests.Methods.FisherMethod;
 
 /// <summary>
 /// The diagonal Fisher of <see cref="FisherEstimator"/> (ONNX Runtime, f32, our backward graph)

@@ -1,11 +1,11 @@
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Merging;
-using Amalgam.Engine.Methods.FisherMerging;
+using Amalgam.Engine.Methods.Fisher;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 
-namespace Amalgam.Engine.Tests.Methods.Fisher;
+namespace Amalgam.Engine.Tests.Methods.FisherMethod;
 
 /// <summary>
 /// `fisher` through <see cref="Merger.Merge"/> on the CLIP-style fixture: task models are the base
@@ -116,10 +116,10 @@ public sealed class FisherMergeTests
             Assert.That(File.ReadAllBytes(dir.File($"t2/{t}")), Is.EqualTo(File.ReadAllBytes(dir.File($"t1/{t}"))), t);
     }
 
-    private sealed class Recorder : IProgress<Amalgam.Engine.Execution.MergeProgress>
+    private sealed class Recorder : IProgress<Amalgam.Engine.Merging.MergeProgress>
     {
-        public List<Amalgam.Engine.Execution.MergeProgress> Reports { get; } = [];
-        public void Report(Amalgam.Engine.Execution.MergeProgress value) { lock (Reports) Reports.Add(value); }
+        public List<Amalgam.Engine.Merging.MergeProgress> Reports { get; } = [];
+        public void Report(Amalgam.Engine.Merging.MergeProgress value) { lock (Reports) Reports.Add(value); }
     }
 
     [Test]

@@ -1,0 +1,44 @@
+using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods;
+using Amalgam.Kernels.Optim;
+
+namespace Amalgam.Engine.Methods.AdaMerging;
+
+/// <summary>One coefficient per task (task-wise) or per task and shared tensor (layer-wise).</summary>
+public enum Granularity { Task, Layer }
+
+/// <summary>
+/// The effective `adamerging` parameters (see <see cref="Methods.AdaMerging.Spec"/>): how the
+/// coefficients are shaped and initialised, Adam's hyper-parameters, the step budget, the data
+/// order, the TIES pre-processing of AdaMerging++ and how often the resumable state is saved.
+/// </summary>
+public sealed record AdaMergingOptions(
+    Granularity Granularity,
+    float Init,
+    AdamSettings Adam,
+    int Steps,
+    int BatchSize,
+    int BatchesPerStep,
+    bool Shuffle,
+    bool TiesPreprocess,
+    double TiesK,
+    int CheckpointEvery)
+{
+    public static AdaMergingOptions From(MergeSettings s) => new(
+        s.Choice("granularity") == "task" ? Granularity.Task : Granularity.Layer,
+        (float)s.Float("init"),
+        new AdamSettings((float)s.Float("lr"), (float)s.Float("beta1"), (float)s.Float("beta2"), (float)s.Float("eps"), WeightDecay: 0f),
+        checked((int)s.Int("steps")),
+        checked((int)s.Int("batch_size")),
+        checked((int)s.Int("batches_per_step")),
+        s.Bool("shuffle"),
+        s.Bool("ties_preprocess"),
+        s.Float("k"),
+        checked((int)s.Int("checkpoint_every")));
+
+    /// <summary>The values that define a run's trajectory, for checking that a saved state belongs to this run.</summary>
+    internal string Fingerprint() => string.Join(";", Granularity, Init.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        Adam.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture), Adam.Beta1.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        Adam.Beta2.ToString("R", System.Globalization.CultureInfo.InvariantCulture), Adam.Epsilon.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        BatchSize, BatchesPerStep, Shuffle, TiesPreprocess, TiesK.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods;
+using Amalgam.Kernels;
+
+namespace Amalgam.Engine.Methods.AdaMerging;
+
+/// <summary>
+/// Drives a trainer through the configured steps as a merge does: resumes from the state file next
+/// to the output when one exists (refusing one written for other inputs or parameters), reports
+/// each step (Pass "step", TensorsDone = step, Detail "loss X.XXXX"), saves the state every
+/// <c>checkpoint_every</c> steps, and on cancellation saves it and throws
+/// <see cref="MergeInterruptedException"/>.
+/// </summary>
+internal static class AdaMergingRun
+{
+    public static void Run(AdaMergingTrainer trainer, AdaMergingOptions options, MergeContext context)
+    {
+        string statePath = TrainerState.PathFor(context.Out);
+        string fingerprint = Fingerprint(options, context);
+        if (File.Exists(statePath)) Restore(trainer, TrainerState.Load(statePath), fingerprint, statePath, options);
+        var clock = Stopwatch.StartNew();
+        while (trainer.StepsDone < options.Steps)
+        {
+            if (context.Cancellation.IsCancellationRequested)
+            {
+                Snapshot(trainer, fingerprint).Save(statePath);
+                throw new MergeInterruptedException(trainer.StepsDone, statePath);
+            }
+            double loss = trainer.Step();
+            context.Progress?.Report(new MergeProgress("step", (int)trainer.StepsDone, options.Steps, 0, 0, clock.Elapsed)
+            {
+                Detail = string.Create(CultureInfo.InvariantCulture, $"loss {loss:F4}"),
+            });
+            if (options.CheckpointEvery > 0 && trainer.StepsDone % options.CheckpointEvery == 0 && trainer.StepsDone < options.Steps)
+                Snapshot(trainer, fingerprint).Save(statePath);
+        }
+    }
+
+    /// <summary>Deletes the state after a successful merge.</summary>
+    public static void Forget(string @out)
+    {
+        string path = TrainerState.PathFor(@out);
+        if (File.Exists(path)) File.Delete(path);
+    }
+
+    private static TrainerState Snapshot(AdaMergingTrainer t, string fingerprint) =>
+        new(fingerprint, t.StepsDone, (float[])t.Raw.Clone(), (float[])t.FirstMoment.Clone(), (float[])t.SecondMoment.Clone(), t.Losses.ToArray());
+
+    private static void Restore(AdaMergingTrainer t, TrainerState s, string fingerprint, string path, AdaMergingOptions options)
+    {
+        if (s.Fingerprint != fingerprint)
+            throw new BadInputException($"{path}: saved AdaMerging state belongs to other inputs or parameters; delete it to start over");
+        if (s.Raw.Length != t.Raw.Length || s.FirstMoment.Length != t.Raw.Length || s.SecondMoment.Length != t.Raw.Length
+            || s.Step < 0 || s.Step > options.Steps || s.Losses.Length != s.Step)
+            throw new BadInputException($"{path}: saved AdaMerging state does not fit this run ({s.Raw.Length} coefficients, step {s.Step}); delete it to start over");
+        s.Raw.CopyTo(t.Raw, 0);
+        s.FirstMoment.CopyTo(t.FirstMoment, 0);
+        s.SecondMoment.CopyTo(t.SecondMoment, 0);
+        t.StepsDone = s.Step;
+        t.Losses.Clear();
+        t.Losses.AddRange(s.Losses);
+    }
+
+    /// <summary>Input files (path, size, write time), options except the step budget and checkpoint interval, seed.</summary>
+    private static string Fingerprint(AdaMergingOptions options, MergeContext context)
+    {
+        var files = new List<string> { context.Problem.Base.Path };
+        files.AddRange(context.Problem.Tasks.Select(t => t.Path));
+        files.AddRange(context.Data);
+        var parts = files.Select(f =>
+        {
+            var info = new FileInfo(f);
+            return $"{info.FullName}|{info.Length}|{info.LastWriteTimeUtc.Ticks}";
+        });
+        return string.Join(";", parts) + ";" + options.Fingerprint() + ";seed=" + context.Seed + ";private=" + context.Problem.PrivatePattern;
+    }
+}
