@@ -1,6 +1,6 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.Merge;
 
@@ -18,7 +18,12 @@ public static unsafe partial class Bf16Merge
     /// weights empty = all 1; output must not overlap the inputs.
     /// </summary>
     public static void TiesMerge(ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> thresholds, ReadOnlySpan<float> weights,
-        float zeroSign, TiesMergeMode mode, float lambda, Span<float> output, Span<long> keptCounts)
+        float zeroSign, TiesMergeMode mode, float lambda, Span<float> output, Span<long> keptCounts) =>
+        TiesMerge(theta0, thetas, thresholds, weights, zeroSign, mode, lambda, output, keptCounts, VectorWidths.All);
+
+    /// <summary><see cref="TiesMerge(ReadOnlySpan{float}, ReadOnlySpan{nint}, ReadOnlySpan{float}, ReadOnlySpan{float}, float, TiesMergeMode, float, Span{float}, Span{long})"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static void TiesMerge(ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> thresholds, ReadOnlySpan<float> weights,
+        float zeroSign, TiesMergeMode mode, float lambda, Span<float> output, Span<long> keptCounts, VectorWidths widths)
     {
         int taskCount = thetas.Length, n = output.Length;
         if (theta0.Length != n) throw new ArgumentException("theta0 and output must have the same length.", nameof(theta0));
@@ -44,7 +49,7 @@ public static unsafe partial class Bf16Merge
             countAt[k] = thresholds[k] > 0f || float.IsNaN(thresholds[k]) ? thresholds[k] : float.Epsilon;
         Span<long> kept = stackalloc long[taskCount];
         kept.Clear();
-        var vectors = stackalloc float[taskCount * Vector512<float>.Count]; // w_k * trimmed_k of the current vector, read back from L1
+        var vectors = stackalloc float[taskCount * FloatLanes512.Count]; // w_k * trimmed_k of the current vector, read back from L1
         fixed (float* t0 = theta0)
         fixed (float* o = output)
         fixed (float* thr = thresholds)
@@ -55,9 +60,9 @@ public static unsafe partial class Bf16Merge
         {
             var state = new TiesState((ushort**)pp, taskCount, thr, cnt, wp, zeroSign, mode, lambda, vectors, kp);
             int i = 0;
-            if (Vector512.IsHardwareAccelerated) i = Bf16Ties512.Run(state, t0, o, i, n);
-            if (Vector256.IsHardwareAccelerated) i = Bf16Ties256.Run(state, t0, o, i, n);
-            if (Vector128.IsHardwareAccelerated) i = Bf16Ties128.Run(state, t0, o, i, n);
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = Bf16Ties.Run<Vector512<float>, FloatLanes512>(state, t0, o, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = Bf16Ties.Run<Vector256<float>, FloatLanes256>(state, t0, o, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = Bf16Ties.Run<Vector128<float>, FloatLanes128>(state, t0, o, i, n);
             for (; i < n; i++) o[i] = TiesScalar(state, t0[i], i);
         }
         for (int k = 0; k < keptCounts.Length; k++) keptCounts[k] += kept[k];
