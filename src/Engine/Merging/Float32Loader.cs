@@ -6,9 +6,10 @@ namespace Amalgam.Engine.Merging;
 /// <summary>
 /// Loads checkpoint tensors in their stored dtype (methods convert tiles to f32 on the fly through
 /// <see cref="Methods.TensorGroup"/>), and converts whole tensors to and from f32 where a whole
-/// tensor is needed (task-private copies, the merged output).
+/// tensor is needed (task-private copies, the merged output, the data-dependent methods' statistics):
+/// the one home of f32 loading.
 /// </summary>
-internal static class Float32Loader
+public static class Float32Loader
 {
     /// <summary>The tensor as stored (usually a view of the checkpoint); adds its bytes to <paramref name="bytesRead"/>.</summary>
     public static Tensor Load(ICheckpoint c, string name, ref long bytesRead)
@@ -43,5 +44,20 @@ internal static class Float32Loader
     {
         t.DropResidentPages();
         t.Dispose();
+    }
+
+    /// <summary>A parameter of a checkpoint in f32 (stored layout).</summary>
+    public static float[] ArrayOf(ICheckpoint checkpoint, string name)
+    {
+        using var t = checkpoint.Load(name);
+        return ToArray(t);
+    }
+
+    /// <summary>A tensor in f32 as an array (stored layout).</summary>
+    public static float[] ToArray(Tensor t)
+    {
+        var v = new float[t.ElementCount];
+        DTypeConvert.ToFloat32(t, v, 0);
+        return v;
     }
 }

@@ -29,7 +29,7 @@ public sealed class DareLinearMethod(DareDrop drop, double lambda, IReadOnlyList
         float lambda1 = (float)lambda;
         float[] scales = drop.Scales(g);
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-            TaskVectorTiles.ForEachTile(g, chunk, drop, scales, (start, n, theta0, taus) =>
+            TaskVectors.ForEachTile(g, chunk, drop, scales, (start, n, theta0, taus) =>
                 Kernel.MergeDeltas(theta0, new TileSet(taus, g.K, n), _weights, lambda1, merged.Write<float>(start, n))));
     }
 }

@@ -66,12 +66,12 @@ public sealed class RegMeanMethod : MergeMethod
         for (int k = 0; k < problem.K; k++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            using var data = TaskInputs.LoadData(context, k, _samples, "regmean");
+            using var data = TaskData.LoadData(context, k, _samples, "regmean");
             if (ops.Count == 0) continue;
             var model = ((OnnxCheckpoint)problem.Tasks[k]).Model;
             var stats = FeatureCollector.Collect(model, graph, data.Inputs, _samples, new FeatureRequest(Grams: true, Rows: false, Norms: false),
                 _batchSize, context.Cancellation, context.Device);
-            foreach (var op in ops) Accumulate(op, stats.Grams[op.Weight], TaskInputs.Float32Of(problem.Tasks[k], op.Weight));
+            foreach (var op in ops) Accumulate(op, stats.Grams[op.Weight], Float32Loader.ArrayOf(problem.Tasks[k], op.Weight));
             context.Progress?.Report(new MergeProgress("features", k + 1, problem.K, 0, 0, clock.Elapsed) { Detail = problem.TaskNames[k] });
         }
     }

@@ -224,7 +224,7 @@ public class TiesMethod : MergeMethod
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
         {
             var set = take();
-            TaskVectorTiles.ForEachTile(g, chunk, _drop, scales, (_, n, _, taus) =>
+            TaskVectors.ForEachTile(g, chunk, _drop, scales, (_, n, _, taus) =>
             {
                 for (int k = 0; k < set.Length; k++) add(set[k], taus.Slice(k * n, n));
             });
@@ -245,7 +245,7 @@ public class TiesMethod : MergeMethod
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
             {
                 long[]? chunkKept = kept is null ? null : new long[count]; // counted while forming the tiles
-                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales,
+                TaskVectors.ForEachTile(g, chunk, _drop, scales,
                     (start, n, theta0, taus) => body(start, theta0, new TileSet(taus, count, n)), thresholds, chunkKept);
                 if (chunkKept is not null)
                     for (int k = 0; k < count; k++) Interlocked.Add(ref kept![k], chunkKept[k]);
@@ -282,7 +282,7 @@ public class TiesMethod : MergeMethod
         {
             float[]? scales = _drop?.Scales(g);
             ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
-                TaskVectorTiles.ForEachTile(g, chunk, _drop, scales, (start, n, _, taus) =>
+                TaskVectors.ForEachTile(g, chunk, _drop, scales, (start, n, _, taus) =>
                 {
                     for (int k = 0; k < g.K; k++) taus.Slice(k * n, n).CopyTo(whole.Write<float>((long)k * length + start, n));
                 }));

@@ -1,6 +1,7 @@
 using Amalgam.Engine.LayerInputs;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods.Cat;
+using Amalgam.Kernels.Blas;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace Amalgam.Engine.Tests.Features;

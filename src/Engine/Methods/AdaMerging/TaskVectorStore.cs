@@ -116,7 +116,7 @@ internal sealed class TaskVectorStore : IDisposable
                         taus.Write<float>(k * n + chunk.Start, (int)chunk.Length));
                 return;
             }
-            TaskVectorTiles.ForEachTile(g, chunk, null, null, (start, len, _, trimmed) =>
+            TaskVectors.ForEachTile(g, chunk, null, null, (start, len, _, trimmed) =>
                 AgreeingParts.Write(trimmed, K, len, zeroSign, taus, n, start), thresholds);
         });
     }

@@ -5,6 +5,7 @@ using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.LayerInputs;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods.Cat;
+using Amalgam.Kernels.Blas;
 using Amalgam.Kernels.Merge;
 using Amalgam.Kernels;
 
@@ -69,7 +70,7 @@ public sealed class CatMethod : MergeMethod
         for (int k = 0; k < problem.K; k++)
         {
             // Checked even when degrading, so bad data is reported the same way.
-            using var _ = TaskInputs.LoadData(context, k, _samples, "cat");
+            using var _ = TaskData.LoadData(context, k, _samples, "cat");
         }
         if (graph.Linears.Count == 0)
         {
@@ -86,8 +87,8 @@ public sealed class CatMethod : MergeMethod
         {
             context.Cancellation.ThrowIfCancellationRequested();
             Timings.Features.Start();
-            using var data = TaskInputs.LoadData(context, k, _samples, "cat");
-            var model = TaskInputs.ScaledTaskModel(context, k, _alpha);
+            using var data = TaskData.LoadData(context, k, _samples, "cat");
+            var model = TaskData.ScaledTaskModel(context, k, _alpha);
             stats[k] = FeatureCollector.Collect(model, graph, data.Inputs, _samples, new FeatureRequest(Grams: false, Rows: true, Norms: true),
                 cancel: context.Cancellation, device: context.Device);
             Timings.Features.Stop();
@@ -98,14 +99,14 @@ public sealed class CatMethod : MergeMethod
         foreach (var op in linears)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            var tasks = TaskInputs.TaskVectors(problem, op.Weight);
+            var tasks = TaskVectors.OfTensor(problem, op.Weight);
             var rows = stats.Select(s => s.Rows(op.Weight)).ToList();
             _linear[op.Weight] = (op, CatBases.Compute(tasks, op.StoredTransposed, op.DIn, op.DOut, rows, _lambdaLin, _rule, Timings));
             Report(context, "bases", ++done, linears.Count, clock, op.Weight);
         }
         foreach (string scale in graph.Norms.Select(n => n.Scale).Distinct())
         {
-            var t = TaskInputs.TaskVectors(problem, scale);
+            var t = TaskVectors.OfTensor(problem, scale);
             var m = stats.Select(s => s.NormSquares[scale]).ToArray();
             var dims = CatMasks.LayerNormScale(t, m, _lambdaLn, _nLn);
             _norms[scale] = (t, dims);
@@ -135,7 +136,7 @@ public sealed class CatMethod : MergeMethod
         if (_linear.TryGetValue(g.Name, out var lin))
         {
             using var pin = BlasThreadPin.One();
-            var t = TaskVectors(g);
+            var t = TaskVectors.OfGroup(g);
             var removed = new double[g.K][];
             Timings.Projections.Start();
             for (int j = 0; j < g.K; j++) removed[j] = CatProjection.Apply(t[j], lin.Op.StoredTransposed, lin.Op.DIn, lin.Op.DOut, j, lin.Bases);
@@ -149,7 +150,7 @@ public sealed class CatMethod : MergeMethod
         }
         else if (g.Shape.Length == 1)
         {
-            var t = TaskVectors(g);
+            var t = TaskVectors.OfGroup(g);
             CatMasks.Shift(t, _nBias);
             Combine(g, t, merged);
         }
@@ -157,19 +158,6 @@ public sealed class CatMethod : MergeMethod
         {
             _ta.Merge(g, merged);
         }
-    }
-
-    private static float[][] TaskVectors(TensorGroup g)
-    {
-        int n = checked((int)g.Length);
-        var theta0 = TensorGroup.Float32Tile(g.Theta0, 0, n, new float[n]).ToArray();
-        var t = new float[g.K][];
-        for (int k = 0; k < g.K; k++)
-        {
-            t[k] = new float[n];
-            g.TaskVectorTile(k, 0, theta0, t[k]);
-        }
-        return t;
     }
 
     /// <summary>theta0 + alpha sum_k T_k, summed in f32 in task order like task arithmetic.</summary>

@@ -46,7 +46,7 @@ public sealed class FisherMethod(long samples) : MergeMethod
         long total = samples * problem.K;
         // Every data file is checked before the first (long) estimation; each is read again when its turn comes, so only one is held at a time.
         for (int k = 0; k < problem.K; k++)
-            using (TaskInputs.LoadData(context, k, samples, "fisher")) { }
+            using (TaskData.LoadData(context, k, samples, "fisher")) { }
         _fisher = new Dictionary<string, Tensor>[problem.K];
         // One estimator (its gradient sessions built once) per head shape: the graphs are validated equal outside the
         // private parameters, constants too; shared parameters and the float task-private ones (heads) are bound per
@@ -61,7 +61,7 @@ public sealed class FisherMethod(long samples) : MergeMethod
                 string signature = string.Join(";", heads.Select(t => t.ToString()));
                 if (!estimators.TryGetValue(signature, out var estimator))
                     estimators[signature] = estimator = new FisherEstimator(model, parameters, heads.Select(t => t.Name).ToList(), context.Device);
-                using var data = TaskInputs.LoadData(context, k, samples, "fisher");
+                using var data = TaskData.LoadData(context, k, samples, "fisher");
                 string detail = $"task {k + 1}/{problem.K}";
                 long before = samples * k;
                 void Report(long done) => context.Progress?.Report(new MergeProgress("fisher", (int)(before + done), (int)total, 0, 0, clock.Elapsed) { Detail = detail });
