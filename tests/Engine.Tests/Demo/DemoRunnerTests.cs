@@ -1,5 +1,6 @@
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Demo;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Tests.Training;
 using Amalgam.Engine.Zoo;
 using Amalgam.Kernels;
@@ -152,7 +153,7 @@ public class DemoRunnerTests
     private sealed class Recorder(List<string> messages) : IDemoProgress
     {
         public BuiltZoo BuildZoo(Func<IProgress<ZooProgress>?, BuiltZoo> work) => work(null);
-        public Merging.MergeResult Merge(string row, Func<IProgress<Merging.MergeProgress>?, Merging.MergeResult> work) => work(null);
+        public Amalgam.Engine.Merging.MergeResult Merge(string row, Func<IProgress<Amalgam.Engine.Merging.MergeProgress>?, Amalgam.Engine.Merging.MergeResult> work) => work(null);
         public T Evaluate<T>(string row, Func<IProgress<EvaluationProgress>?, T> work) => work(null);
         public void Message(string line) => messages.Add(line);
     }
