@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Merging;
-using Amalgam.Kernels;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 using Amalgam.OnnxIO.Runtime;
 
 namespace Amalgam.Bench.AdaMerging;

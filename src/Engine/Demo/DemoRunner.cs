@@ -5,8 +5,8 @@ using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Data.Tasks;
 using Amalgam.Engine.Data.Text;
 using Amalgam.Engine.Merging;
-using Amalgam.Engine.Zoo;
 using Amalgam.Engine.Zoo.Text;
+using Amalgam.Engine.Zoo;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Demo;

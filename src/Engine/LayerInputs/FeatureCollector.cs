@@ -1,6 +1,6 @@
 using Amalgam.Engine.Training;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Blas;
+using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
 

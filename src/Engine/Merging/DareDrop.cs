@@ -1,6 +1,6 @@
-using Amalgam.Kernels;
+using Amalgam.Kernels.Merge;
 using Amalgam.Kernels.Rng;
-using KernelDare = Amalgam.Kernels.Merge.Dare;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;
 
@@ -66,7 +66,7 @@ public sealed class DareDrop(double p, DareRescale rescale, ulong seed)
             {
                 var tau = scratch.AsSpan(0, n);
                 g.TaskVectorTile(k, chunk.Start, g.Theta0Tile(chunk.Start, n, scratch.AsSpan(n, n)), tau);
-                return KernelDare.L1Norms(key, chunk.Start, DropRate, tau);
+                return Dare.L1Norms(key, chunk.Start, DropRate, tau);
             }
             finally
             {
@@ -78,5 +78,5 @@ public sealed class DareDrop(double p, DareRescale rescale, ulong seed)
 
     /// <summary>Drops and rescales elements [start, start + tau.Length) of task <paramref name="task"/>'s vector of tensor <paramref name="name"/>.</summary>
     public void Apply(string name, int task, long start, float scale, Span<float> tau) =>
-        KernelDare.MaskAndScale(PhiloxKey.ForTensor(Seed, task, name), start, DropRate, scale, tau);
+        Dare.MaskAndScale(PhiloxKey.ForTensor(Seed, task, name), start, DropRate, scale, tau);
 }

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;
 

@@ -1,7 +1,6 @@
 using System.Buffers;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
-using TiesKernel = Amalgam.Kernels.Merge.Ties;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;
 
@@ -50,7 +49,7 @@ public static class TaskVectors
                     }
                     g.TaskVectorTile(t, start, theta0, tau);
                     drop?.Apply(g.Name, t, start, dropScales![t], tau);
-                    if (trimThresholds is not null) TiesKernel.TrimInPlace(tau, trimThresholds[t]);
+                    if (trimThresholds is not null) Ties.TrimInPlace(tau, trimThresholds[t]);
                     if (keptCounts is not null) keptCounts[t] += NonZero.Count(tau); // while the tile is hot
                 }
                 body(start, n, theta0, taus);

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Merging;
 

@@ -1,6 +1,6 @@
 using Amalgam.Engine.Merging;
+using Amalgam.Kernels.Merge;
 using Amalgam.Kernels;
-using KernelArithmetic = Amalgam.Kernels.Merge.TaskArithmetic;
 
 namespace Amalgam.Engine.Methods;
 
@@ -32,6 +32,6 @@ public sealed class AverageMethod : MergeMethod
     {
         var plan = ChunkPlan.For<float>(g.Length);
         ParallelChunks.For(plan, chunk => InputTiles.ForEachTile(g, chunk, (start, n, _, thetas) =>
-            KernelArithmetic.WeightedSum(thetas, _normalised, merged.Write<float>(start, n)), withTheta0: false));
+            TaskArithmetic.WeightedSum(thetas, _normalised, merged.Write<float>(start, n)), withTheta0: false));
     }
 }

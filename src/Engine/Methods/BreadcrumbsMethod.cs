@@ -2,7 +2,6 @@ using Amalgam.Engine.Merging;
 using Amalgam.Kernels.Merge;
 using Amalgam.Kernels.Selection;
 using Amalgam.Kernels;
-using Kernel = Amalgam.Kernels.Merge.TaskArithmetic;
 
 namespace Amalgam.Engine.Methods;
 
@@ -56,13 +55,13 @@ public sealed class BreadcrumbsMethod(double gamma, double density, double lambd
                 if (task == 0)
                 {
                     Span<nint> one = [TileSet.Address(t)];
-                    Kernel.WeightedSum(new TileSet(one, len), [w], sum);
+                    TaskArithmetic.WeightedSum(new TileSet(one, len), [w], sum);
                 }
                 else
                 {
                     // 1 * s is exact, so this is s + w_k tau_k.
                     Span<nint> two = [TileSet.Address(sum), TileSet.Address(t)];
-                    Kernel.WeightedSum(new TileSet(two, len), [1f, w], sum);
+                    TaskArithmetic.WeightedSum(new TileSet(two, len), [1f, w], sum);
                 }
             });
         }
@@ -71,7 +70,7 @@ public sealed class BreadcrumbsMethod(double gamma, double density, double lambd
         {
             Span<float> sum = merged.Write<float>(c.Start, (int)c.Length);
             if (g.K == 0) sum.Clear();
-            Kernel.AddScaled(theta0, lambda1, sum, sum);
+            TaskArithmetic.AddScaled(theta0, lambda1, sum, sum);
         }));
     }
 

@@ -1,7 +1,6 @@
 using Amalgam.Engine.Merging;
 using Amalgam.Kernels.Merge;
 using Amalgam.Kernels;
-using Kernel = Amalgam.Kernels.Merge.TaskArithmetic;
 
 namespace Amalgam.Engine.Methods;
 
@@ -30,6 +29,6 @@ public sealed class DareLinearMethod(DareDrop drop, double lambda, IReadOnlyList
         float[] scales = drop.Scales(g);
         ParallelChunks.For(ChunkPlan.For<float>(g.Length), chunk =>
             TaskVectors.ForEachTile(g, chunk, drop, scales, (start, n, theta0, taus) =>
-                Kernel.MergeDeltas(theta0, new TileSet(taus, g.K, n), _weights, lambda1, merged.Write<float>(start, n))));
+                TaskArithmetic.MergeDeltas(theta0, new TileSet(taus, g.K, n), _weights, lambda1, merged.Write<float>(start, n))));
     }
 }

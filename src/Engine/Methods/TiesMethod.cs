@@ -4,7 +4,6 @@ using Amalgam.Engine.Merging;
 using Amalgam.Kernels.Merge;
 using Amalgam.Kernels.Selection;
 using Amalgam.Kernels;
-using Kernel = Amalgam.Kernels.Merge.Ties;
 
 namespace Amalgam.Engine.Methods;
 
@@ -125,7 +124,7 @@ public class TiesMethod : MergeMethod
             ForEachTrimmedTile(g, (start, theta0, trimmed) =>
             {
                 float[] gamma = System.Buffers.ArrayPool<float>.Shared.Rent(trimmed.Length);
-                long s = Kernel.ElectSign(trimmed, _weights, gamma.AsSpan(0, trimmed.Length));
+                long s = Ties.ElectSign(trimmed, _weights, gamma.AsSpan(0, trimmed.Length));
                 System.Buffers.ArrayPool<float>.Shared.Return(gamma);
                 Interlocked.Add(ref _signSum, s);
             });
@@ -173,7 +172,7 @@ public class TiesMethod : MergeMethod
         {
             int n = trimmed.Length;
             // Elect, disjoint merge and theta0 + lambda * merged in one fused pass (same bits as the three kernels in turn).
-            Kernel.ElectMergeAddScaled(trimmed, _weights, _zeroSign, mode, theta0, lambda, merged.Write<float>(start, n));
+            Ties.ElectMergeAddScaled(trimmed, _weights, _zeroSign, mode, theta0, lambda, merged.Write<float>(start, n));
         }, _kept);
         _merged += g.Length;
     }
@@ -287,7 +286,7 @@ public class TiesMethod : MergeMethod
                     for (int k = 0; k < g.K; k++) taus.Slice(k * n, n).CopyTo(whole.Write<float>((long)k * length + start, n));
                 }));
             Parallel.For(0, g.K, new ParallelOptions { MaxDegreeOfParallelism = Parallelism.MaxThreads },
-                k => Kernel.TrimTensorInPlace(whole.Write<float>((long)k * length, length), _o.K));
+                k => Ties.TrimTensorInPlace(whole.Write<float>((long)k * length, length), _o.K));
             return whole;
         }
         catch

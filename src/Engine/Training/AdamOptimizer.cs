@@ -1,5 +1,5 @@
-using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Training;
 

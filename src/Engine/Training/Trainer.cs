@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Amalgam.Engine.Autodiff;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
 

@@ -1,9 +1,9 @@
 using Amalgam.Engine.LayerInputs;
 using Amalgam.Engine.Merging;
+using Amalgam.Engine.Tests.Methods.Cat;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels.Blas;
 using Amalgam.OnnxIO.Onnx;
-using Amalgam.Engine.Tests.Methods.Cat;
 
 namespace Amalgam.Engine.Tests.LayerInputs;
 

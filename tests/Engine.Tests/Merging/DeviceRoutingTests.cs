@@ -1,10 +1,10 @@
+using Amalgam.Engine.Autodiff;
 using Amalgam.Engine.Evaluation;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 using Amalgam.Engine.Tests.Methods.AdaMerging;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Engine.Training;
-using Amalgam.Engine.Autodiff;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Runtime;
 

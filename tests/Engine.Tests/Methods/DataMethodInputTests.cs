@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Amalgam.Engine.Merging;
+using Amalgam.Engine.Tests.Methods.Cat;
 using Amalgam.Kernels;
 using Google.Protobuf;
 using Onnx;
-using Amalgam.Engine.Tests.Methods.Cat;
 
 namespace Amalgam.Engine.Tests.Methods;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Amalgam.Engine.Merging;
+using Amalgam.Engine.Tests.Methods.Cat;
 using Amalgam.Engine.Tests.Support;
 using MathNet.Numerics.LinearAlgebra;
-using Amalgam.Engine.Tests.Methods.Cat;
 
 namespace Amalgam.Engine.Tests.Methods;
 

@@ -1,6 +1,6 @@
 using Amalgam.Engine.Training;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Tests.Training;
 

@@ -1,5 +1,5 @@
-using Amalgam.Engine.Data;
 using Amalgam.Engine.Data.Npy;
+using Amalgam.Engine.Data;
 using Amalgam.Engine.Zoo;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Runtime;

@@ -1,7 +1,7 @@
-using NUnit.Framework;
 using Amalgam.Kernels.Blas;
 using Amalgam.Kernels.Tests.Blas;
 using MathNet.Numerics.LinearAlgebra;
+using NUnit.Framework;
 using static Amalgam.Kernels.Tests.Blas.DenseReference;
 
 namespace Amalgam.Kernels.Tests.Blas;

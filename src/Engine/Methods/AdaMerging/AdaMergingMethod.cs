@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Methods.AdaMerging;

@@ -3,10 +3,10 @@ using Amalgam.Engine.Autodiff;
 using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Training;
+using Amalgam.Kernels.Optim;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
 using Amalgam.OnnxIO.Runtime;
-using AdamKernel = Amalgam.Kernels.Optim.Adam;
 
 namespace Amalgam.Engine.Methods.AdaMerging;
 
@@ -199,7 +199,7 @@ public sealed class AdaMergingTrainer : IDisposable
         double loss = Evaluate(StepsDone, gradient);
         long t0 = Stopwatch.GetTimestamp();
         var g = gradient.Select(x => (float)x).ToArray();
-        AdamKernel.Step(Raw, g, FirstMoment, SecondMoment, _o.Adam, StepsDone + 1);
+        Adam.Step(Raw, g, FirstMoment, SecondMoment, _o.Adam, StepsDone + 1);
         StepsDone++;
         Losses.Add(loss);
         Times.Optimizer += Stopwatch.GetElapsedTime(t0).TotalSeconds;

@@ -1,5 +1,5 @@
-using Amalgam.Kernels;
 using Amalgam.Kernels.AdaMerging;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Methods.AdaMerging;
 

@@ -1,5 +1,5 @@
-using Amalgam.Kernels;
 using Amalgam.Kernels.Blas;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Methods.Cat;
 

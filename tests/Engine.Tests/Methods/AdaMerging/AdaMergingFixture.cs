@@ -1,7 +1,7 @@
-using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Merging;
-using Amalgam.Kernels;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 using Amalgam.OnnxIO.Safetensors;
 
 namespace Amalgam.Engine.Tests.Methods.AdaMerging;

@@ -1,9 +1,9 @@
-using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Data.Npy;
 using Amalgam.Engine.Merging;
+using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Tests.Support;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Optim;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Tests.Methods.AdaMerging;
 

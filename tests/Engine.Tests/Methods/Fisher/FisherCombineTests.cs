@@ -1,6 +1,6 @@
 using Amalgam.Engine.Tests.Support;
-using Amalgam.Kernels;
 using Amalgam.Kernels.Merge;
+using Amalgam.Kernels;
 
 namespace Amalgam.Engine.Tests.Methods.FisherMethod;
 
