@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.AdaMerging;
 
@@ -10,21 +11,30 @@ namespace Amalgam.Kernels.AdaMerging;
 public static unsafe class GradientSums
 {
     /// <summary>sum[i] = sum[i] + g[i] (f32, elementwise: the same bits on every path).</summary>
-    public static void AddInPlace(float* sum, float* g, int n)
+    public static void AddInPlace(float* sum, float* g, int n) => AddInPlace(sum, g, n, VectorWidths.All);
+
+    /// <summary><see cref="AddInPlace(float*, float*, int)"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static void AddInPlace(float* sum, float* g, int n, VectorWidths widths)
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i <= n - 16; i += 16) (Vector512.Load(sum + i) + Vector512.Load(g + i)).Store(sum + i);
-        if (Vector256.IsHardwareAccelerated)
-            for (; i <= n - 8; i += 8) (Vector256.Load(sum + i) + Vector256.Load(g + i)).Store(sum + i);
+        if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = AddInPlace<Vector512<float>, FloatLanes512>(sum, g, i, n);
+        if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = AddInPlace<Vector256<float>, FloatLanes256>(sum, g, i, n);
+        if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = AddInPlace<Vector128<float>, FloatLanes128>(sum, g, i, n);
         for (; i < n; i++) sum[i] += g[i];
+    }
+
+    private static int AddInPlace<TV, TL>(float* sum, float* g, int i, int n) where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        for (; i <= n - TL.Count; i += TL.Count) TL.Store(TL.Add(TL.Load(sum + i), TL.Load(g + i)), sum + i);
+        return i;
     }
 
     /// <summary>
     /// dots[t] = sum_i g[i] * tau_t[i] in float64 for all K tasks: four tasks per pass over g (g stays
     /// in L2; eight accumulators stay in registers), then one at a time. Every dot product is the same
     /// operations in the same order whichever group it falls in: lanes lo/hi of 4 doubles each,
-    /// folded as ((l0 + l1) + (l2 + l3)) of lo + hi, then the scalar tail in order.
+    /// folded as ((l0 + l1) + (l2 + l3)) of lo + hi, then the scalar tail in order. The dot products stay at
+    /// 256 bits (4 doubles) on purpose: another width would change the accumulators and the fold, hence the bits.
     /// </summary>
     public static void Dots(float* g, float* taus, long stride, int k, int n, Span<double> dots)
     {

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.Merge;
 
@@ -21,7 +22,12 @@ public static unsafe partial class Bf16Merge
     /// Per element: s = w_0 (theta_1 - theta0); s = s + w_k (theta_k - theta0), k in order;
     /// out = theta0 + lambda s, as <see cref="TaskArithmetic.Merge"/>. Output must not overlap the inputs.
     /// </summary>
-    public static void TaskArithmeticMerge(ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> weights, float lambda, Span<float> output)
+    public static void TaskArithmeticMerge(ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> weights, float lambda, Span<float> output) =>
+        TaskArithmeticMerge(theta0, thetas, weights, lambda, output, VectorWidths.All);
+
+    /// <summary><see cref="TaskArithmeticMerge(ReadOnlySpan{float}, ReadOnlySpan{nint}, ReadOnlySpan{float}, float, Span{float})"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static void TaskArithmeticMerge(ReadOnlySpan<float> theta0, ReadOnlySpan<nint> thetas, ReadOnlySpan<float> weights, float lambda, Span<float> output,
+        VectorWidths widths)
     {
         if (weights.Length != thetas.Length) throw new ArgumentException($"{weights.Length} weights for {thetas.Length} tiles.", nameof(weights));
         if (theta0.Length != output.Length) throw new ArgumentException("theta0 and output must have the same length.", nameof(output));
@@ -36,72 +42,9 @@ public static unsafe partial class Bf16Merge
         {
             ushort** p = (ushort**)pp;
             int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var vl = Vector512.Create(lambda);
-                for (; i <= n - 32; i += 32)
-                {
-                    var a0 = Vector512.Load(t0 + i);
-                    var b0 = Vector512.Load(t0 + i + 16);
-                    var (lo, hi) = Widen512(p[0] + i);
-                    var w0 = Vector512.Create(w[0]);
-                    var sa = w0 * (lo - a0);
-                    var sb = w0 * (hi - b0);
-                    for (int k = 1; k < taskCount; k++)
-                    {
-                        (lo, hi) = Widen512(p[k] + i);
-                        var wk = Vector512.Create(w[k]);
-                        sa += wk * (lo - a0);
-                        sb += wk * (hi - b0);
-                    }
-                    (a0 + vl * sa).Store(o + i);
-                    (b0 + vl * sb).Store(o + i + 16);
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vl = Vector256.Create(lambda);
-                for (; i <= n - 16; i += 16)
-                {
-                    var a0 = Vector256.Load(t0 + i);
-                    var b0 = Vector256.Load(t0 + i + 8);
-                    var (lo, hi) = Widen256(p[0] + i);
-                    var w0 = Vector256.Create(w[0]);
-                    var sa = w0 * (lo - a0);
-                    var sb = w0 * (hi - b0);
-                    for (int k = 1; k < taskCount; k++)
-                    {
-                        (lo, hi) = Widen256(p[k] + i);
-                        var wk = Vector256.Create(w[k]);
-                        sa += wk * (lo - a0);
-                        sb += wk * (hi - b0);
-                    }
-                    (a0 + vl * sa).Store(o + i);
-                    (b0 + vl * sb).Store(o + i + 8);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated)
-            {
-                var vl = Vector128.Create(lambda);
-                for (; i <= n - 8; i += 8)
-                {
-                    var a0 = Vector128.Load(t0 + i);
-                    var b0 = Vector128.Load(t0 + i + 4);
-                    var (lo, hi) = Widen128(p[0] + i);
-                    var w0 = Vector128.Create(w[0]);
-                    var sa = w0 * (lo - a0);
-                    var sb = w0 * (hi - b0);
-                    for (int k = 1; k < taskCount; k++)
-                    {
-                        (lo, hi) = Widen128(p[k] + i);
-                        var wk = Vector128.Create(w[k]);
-                        sa += wk * (lo - a0);
-                        sb += wk * (hi - b0);
-                    }
-                    (a0 + vl * sa).Store(o + i);
-                    (b0 + vl * sb).Store(o + i + 4);
-                }
-            }
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = TaskArithmeticMerge<Vector512<float>, FloatLanes512>(t0, p, w, taskCount, lambda, o, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = TaskArithmeticMerge<Vector256<float>, FloatLanes256>(t0, p, w, taskCount, lambda, o, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = TaskArithmeticMerge<Vector128<float>, FloatLanes128>(t0, p, w, taskCount, lambda, o, i, n);
             for (; i < n; i++)
             {
                 float a = t0[i];
@@ -112,12 +55,42 @@ public static unsafe partial class Bf16Merge
         }
     }
 
+    /// <summary>The vector loop of <see cref="TaskArithmeticMerge(ReadOnlySpan{float}, ReadOnlySpan{nint}, ReadOnlySpan{float}, float, Span{float})"/>, two vectors per step (one bf16 load per task), from element <paramref name="i"/>.</summary>
+    private static int TaskArithmeticMerge<TV, TL>(float* t0, ushort** p, float* w, int taskCount, float lambda, float* o, int i, int n)
+        where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        var vl = TL.Create(lambda);
+        for (; i <= n - 2 * TL.Count; i += 2 * TL.Count)
+        {
+            var a0 = TL.Load(t0 + i);
+            var b0 = TL.Load(t0 + i + TL.Count);
+            var (lo, hi) = TL.LoadBf16Pair(p[0] + i);
+            var w0 = TL.Create(w[0]);
+            var sa = TL.Multiply(w0, TL.Subtract(lo, a0));
+            var sb = TL.Multiply(w0, TL.Subtract(hi, b0));
+            for (int k = 1; k < taskCount; k++)
+            {
+                (lo, hi) = TL.LoadBf16Pair(p[k] + i);
+                var wk = TL.Create(w[k]);
+                sa = TL.Add(sa, TL.Multiply(wk, TL.Subtract(lo, a0)));
+                sb = TL.Add(sb, TL.Multiply(wk, TL.Subtract(hi, b0)));
+            }
+            TL.Store(TL.Add(a0, TL.Multiply(vl, sa)), o + i);
+            TL.Store(TL.Add(b0, TL.Multiply(vl, sb)), o + i + TL.Count);
+        }
+        return i;
+    }
+
     /// <summary>
     /// tau = theta - theta0, then zeroed where |tau| &lt; threshold (as <see cref="Ties.SubtractTrim"/>), theta in bf16.
     /// Returns the entries of tau that are not +-0 (TIES' kept count), counted in registers so no
     /// second pass over tau is needed.
     /// </summary>
-    public static long SubtractTrim(ReadOnlySpan<ushort> theta, ReadOnlySpan<float> theta0, float threshold, Span<float> tau)
+    public static long SubtractTrim(ReadOnlySpan<ushort> theta, ReadOnlySpan<float> theta0, float threshold, Span<float> tau) =>
+        SubtractTrim(theta, theta0, threshold, tau, VectorWidths.All);
+
+    /// <summary><see cref="SubtractTrim(ReadOnlySpan{ushort}, ReadOnlySpan{float}, float, Span{float})"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static long SubtractTrim(ReadOnlySpan<ushort> theta, ReadOnlySpan<float> theta0, float threshold, Span<float> tau, VectorWidths widths)
     {
         int n = tau.Length;
         if (theta.Length != n || theta0.Length != n) throw new ArgumentException("All tiles of one kernel call must have the same length.");
@@ -129,48 +102,9 @@ public static unsafe partial class Bf16Merge
         fixed (float* rb = theta0)
         {
             int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var vw = Vector512.Create(threshold);
-                for (; i <= n - 32; i += 32)
-                {
-                    var (lo, hi) = Widen512(ra + i);
-                    var x = SubtractTrimOp.Apply(default, lo, Vector512.Load(rb + i), vw);
-                    var y = SubtractTrimOp.Apply(default, hi, Vector512.Load(rb + i + 16), vw);
-                    x.Store(d + i);
-                    y.Store(d + i + 16);
-                    zeros += BitOperations.PopCount(Vector512.Equals(x, Vector512<float>.Zero).ExtractMostSignificantBits())
-                           + BitOperations.PopCount(Vector512.Equals(y, Vector512<float>.Zero).ExtractMostSignificantBits());
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vw = Vector256.Create(threshold);
-                for (; i <= n - 16; i += 16)
-                {
-                    var (lo, hi) = Widen256(ra + i);
-                    var x = SubtractTrimOp.Apply(default, lo, Vector256.Load(rb + i), vw);
-                    var y = SubtractTrimOp.Apply(default, hi, Vector256.Load(rb + i + 8), vw);
-                    x.Store(d + i);
-                    y.Store(d + i + 8);
-                    zeros += BitOperations.PopCount(Vector256.Equals(x, Vector256<float>.Zero).ExtractMostSignificantBits())
-                           + BitOperations.PopCount(Vector256.Equals(y, Vector256<float>.Zero).ExtractMostSignificantBits());
-                }
-            }
-            if (Vector128.IsHardwareAccelerated)
-            {
-                var vw = Vector128.Create(threshold);
-                for (; i <= n - 8; i += 8)
-                {
-                    var (lo, hi) = Widen128(ra + i);
-                    var x = SubtractTrimOp.Apply(default, lo, Vector128.Load(rb + i), vw);
-                    var y = SubtractTrimOp.Apply(default, hi, Vector128.Load(rb + i + 4), vw);
-                    x.Store(d + i);
-                    y.Store(d + i + 4);
-                    zeros += BitOperations.PopCount(Vector128.Equals(x, Vector128<float>.Zero).ExtractMostSignificantBits())
-                           + BitOperations.PopCount(Vector128.Equals(y, Vector128<float>.Zero).ExtractMostSignificantBits());
-                }
-            }
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = SubtractTrim<Vector512<float>, FloatLanes512>(ra, rb, threshold, d, i, n, ref zeros);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = SubtractTrim<Vector256<float>, FloatLanes256>(ra, rb, threshold, d, i, n, ref zeros);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = SubtractTrim<Vector128<float>, FloatLanes128>(ra, rb, threshold, d, i, n, ref zeros);
             for (; i < n; i++)
             {
                 float t = SubtractTrimOp.Apply(0f, ToSingle(ra[i]), rb[i], threshold);
@@ -181,12 +115,35 @@ public static unsafe partial class Bf16Merge
         return n - zeros;
     }
 
+    /// <summary>The vector loop of <see cref="SubtractTrim(ReadOnlySpan{ushort}, ReadOnlySpan{float}, float, Span{float})"/>, two vectors per step, from element <paramref name="i"/>; adds the +-0 results to <paramref name="zeros"/>.</summary>
+    private static int SubtractTrim<TV, TL>(ushort* ra, float* rb, float threshold, float* d, int i, int n, ref long zeros) where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        var vw = TL.Create(threshold);
+        var zero = TL.Zero;
+        long z = 0;
+        for (; i <= n - 2 * TL.Count; i += 2 * TL.Count)
+        {
+            var (lo, hi) = TL.LoadBf16Pair(ra + i);
+            var x = SubtractTrimOp.Apply<TV, TL>(default, lo, TL.Load(rb + i), vw);
+            var y = SubtractTrimOp.Apply<TV, TL>(default, hi, TL.Load(rb + i + TL.Count), vw);
+            TL.Store(x, d + i);
+            TL.Store(y, d + i + TL.Count);
+            z += BitOperations.PopCount(TL.ExtractMostSignificantBits(TL.Equals(x, zero))) + BitOperations.PopCount(TL.ExtractMostSignificantBits(TL.Equals(y, zero)));
+        }
+        zeros += z;
+        return i;
+    }
+
     /// <summary>tau = theta - theta0 (as <see cref="TaskArithmetic.SubtractInto"/>), theta in bf16.</summary>
     public static void Subtract(ReadOnlySpan<ushort> theta, ReadOnlySpan<float> theta0, Span<float> tau) =>
-        Run<SubtractOp>(tau, theta, theta0, 0f);
+        Run<SubtractOp>(tau, theta, theta0, 0f, VectorWidths.All);
+
+    /// <summary><see cref="Subtract(ReadOnlySpan{ushort}, ReadOnlySpan{float}, Span{float})"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static void Subtract(ReadOnlySpan<ushort> theta, ReadOnlySpan<float> theta0, Span<float> tau, VectorWidths widths) =>
+        Run<SubtractOp>(tau, theta, theta0, 0f, widths);
 
     /// <summary>dest[i] = TOp(dest[i], bf16(a[i]), b[i], w); dest must not overlap a.</summary>
-    private static void Run<TOp>(Span<float> dest, ReadOnlySpan<ushort> a, ReadOnlySpan<float> b, float w) where TOp : IElementwiseOp
+    private static void Run<TOp>(Span<float> dest, ReadOnlySpan<ushort> a, ReadOnlySpan<float> b, float w, VectorWidths widths) where TOp : IElementwiseOp
     {
         int n = dest.Length;
         if (a.Length != n || b.Length != n) throw new ArgumentException("All tiles of one kernel call must have the same length.");
@@ -197,61 +154,26 @@ public static unsafe partial class Bf16Merge
         fixed (float* rb = b)
         {
             int i = 0;
-            if (Vector512.IsHardwareAccelerated)
-            {
-                var vw = Vector512.Create(w);
-                for (; i <= n - 32; i += 32)
-                {
-                    var (lo, hi) = Widen512(ra + i);
-                    TOp.Apply(Vector512.Load(d + i), lo, Vector512.Load(rb + i), vw).Store(d + i);
-                    TOp.Apply(Vector512.Load(d + i + 16), hi, Vector512.Load(rb + i + 16), vw).Store(d + i + 16);
-                }
-            }
-            if (Vector256.IsHardwareAccelerated)
-            {
-                var vw = Vector256.Create(w);
-                for (; i <= n - 16; i += 16)
-                {
-                    var (lo, hi) = Widen256(ra + i);
-                    TOp.Apply(Vector256.Load(d + i), lo, Vector256.Load(rb + i), vw).Store(d + i);
-                    TOp.Apply(Vector256.Load(d + i + 8), hi, Vector256.Load(rb + i + 8), vw).Store(d + i + 8);
-                }
-            }
-            if (Vector128.IsHardwareAccelerated)
-            {
-                var vw = Vector128.Create(w);
-                for (; i <= n - 8; i += 8)
-                {
-                    var (lo, hi) = Widen128(ra + i);
-                    TOp.Apply(Vector128.Load(d + i), lo, Vector128.Load(rb + i), vw).Store(d + i);
-                    TOp.Apply(Vector128.Load(d + i + 4), hi, Vector128.Load(rb + i + 4), vw).Store(d + i + 4);
-                }
-            }
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = Run<TOp, Vector512<float>, FloatLanes512>(d, ra, rb, w, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = Run<TOp, Vector256<float>, FloatLanes256>(d, ra, rb, w, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = Run<TOp, Vector128<float>, FloatLanes128>(d, ra, rb, w, i, n);
             for (; i < n; i++) d[i] = TOp.Apply(d[i], ToSingle(ra[i]), rb[i], w);
         }
     }
 
+    /// <summary>The vector loop of <see cref="Run{TOp}"/>, two vectors per step (one bf16 load), from element <paramref name="i"/>.</summary>
+    private static int Run<TOp, TV, TL>(float* d, ushort* ra, float* rb, float w, int i, int n) where TOp : IElementwiseOp where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        var vw = TL.Create(w);
+        for (; i <= n - 2 * TL.Count; i += 2 * TL.Count)
+        {
+            var (lo, hi) = TL.LoadBf16Pair(ra + i);
+            TL.Store(TOp.Apply<TV, TL>(TL.Load(d + i), lo, TL.Load(rb + i), vw), d + i);
+            TL.Store(TOp.Apply<TV, TL>(TL.Load(d + i + TL.Count), hi, TL.Load(rb + i + TL.Count), vw), d + i + TL.Count);
+        }
+        return i;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float ToSingle(ushort x) => BitConverter.UInt32BitsToSingle((uint)x << 16);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector512<float> Lo, Vector512<float> Hi) Widen512(ushort* p)
-    {
-        var (lo, hi) = Vector512.Widen(Vector512.Load(p));
-        return (Vector512.ShiftLeft(lo, 16).AsSingle(), Vector512.ShiftLeft(hi, 16).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector256<float> Lo, Vector256<float> Hi) Widen256(ushort* p)
-    {
-        var (lo, hi) = Vector256.Widen(Vector256.Load(p));
-        return (Vector256.ShiftLeft(lo, 16).AsSingle(), Vector256.ShiftLeft(hi, 16).AsSingle());
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static (Vector128<float> Lo, Vector128<float> Hi) Widen128(ushort* p)
-    {
-        var (lo, hi) = Vector128.Widen(Vector128.Load(p));
-        return (Vector128.ShiftLeft(lo, 16).AsSingle(), Vector128.ShiftLeft(hi, 16).AsSingle());
-    }
 }

@@ -1,6 +1,6 @@
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Amalgam.Kernels.Rng;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.Merge;
 
@@ -75,39 +75,32 @@ public static class Dare
         return (total, kept);
     }
 
-    private static void ApplyMask(ReadOnlySpan<uint> bits, uint threshold, float scale, Span<float> tau)
+    /// <summary>tau[i] = (bits[i] &gt;&gt; 8) &gt;= threshold ? tau[i] * scale : +0, with only the given vector widths before the scalar tail (tests take one, or none).</summary>
+    internal static unsafe void ApplyMask(ReadOnlySpan<uint> bits, uint threshold, float scale, Span<float> tau, VectorWidths widths = VectorWidths.All)
     {
         int i = 0, n = tau.Length;
-        ref uint b = ref MemoryMarshal.GetReference(bits);
-        ref float t = ref MemoryMarshal.GetReference(tau);
-        if (Vector512.IsHardwareAccelerated)
+        if (bits.Length < n) throw new ArgumentException("Fewer random words than entries.", nameof(bits));
+        fixed (uint* b = bits)
+        fixed (float* t = tau)
         {
-            var thr = Vector512.Create(threshold);
-            for (; i <= n - 16; i += 16)
-            {
-                var keep = Vector512.GreaterThanOrEqual(Vector512.ShiftRightLogical(Vector512.LoadUnsafe(ref b, (nuint)i), 8), thr).AsSingle();
-                (Vector512.LoadUnsafe(ref t, (nuint)i) * scale & keep).StoreUnsafe(ref t, (nuint)i);
-            }
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = ApplyMask<Vector512<float>, FloatLanes512>(b, threshold, scale, t, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = ApplyMask<Vector256<float>, FloatLanes256>(b, threshold, scale, t, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = ApplyMask<Vector128<float>, FloatLanes128>(b, threshold, scale, t, i, n);
+            // Dropped entries become +0 (all bits cleared), as in the vector paths.
+            for (; i < n; i++) t[i] = (b[i] >> 8) >= threshold ? t[i] * scale : 0f;
         }
-        if (Vector256.IsHardwareAccelerated)
+    }
+
+    /// <summary>The vector loop of <see cref="ApplyMask"/> from element <paramref name="i"/>; returns where it stopped.</summary>
+    private static unsafe int ApplyMask<TV, TL>(uint* b, uint threshold, float scale, float* t, int i, int n) where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        var thr = TL.CreateUInt32(threshold);
+        var vs = TL.Create(scale);
+        for (; i <= n - TL.Count; i += TL.Count)
         {
-            var thr = Vector256.Create(threshold);
-            for (; i <= n - 8; i += 8)
-            {
-                var keep = Vector256.GreaterThanOrEqual(Vector256.ShiftRightLogical(Vector256.LoadUnsafe(ref b, (nuint)i), 8), thr).AsSingle();
-                (Vector256.LoadUnsafe(ref t, (nuint)i) * scale & keep).StoreUnsafe(ref t, (nuint)i);
-            }
+            var keep = TL.GreaterThanOrEqualUInt32(TL.ShiftRightLogical(TL.LoadUInt32(b + i), 8), thr);
+            TL.Store(TL.And(TL.Multiply(TL.Load(t + i), vs), keep), t + i);
         }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            var thr = Vector128.Create(threshold);
-            for (; i <= n - 4; i += 4)
-            {
-                var keep = Vector128.GreaterThanOrEqual(Vector128.ShiftRightLogical(Vector128.LoadUnsafe(ref b, (nuint)i), 8), thr).AsSingle();
-                (Vector128.LoadUnsafe(ref t, (nuint)i) * scale & keep).StoreUnsafe(ref t, (nuint)i);
-            }
-        }
-        // Dropped entries become +0 (all bits cleared), as in the vector paths.
-        for (; i < n; i++) tau[i] = (bits[i] >> 8) >= threshold ? tau[i] * scale : 0f;
+        return i;
     }
 }

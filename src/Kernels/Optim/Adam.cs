@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.Optim;
 
@@ -14,8 +13,9 @@ namespace Amalgam.Kernels.Optim;
 /// </code>
 /// eps is added after the square root of the bias-corrected second moment, as in PyTorch. The
 /// per-step scalars are computed in float64 and rounded once, as PyTorch's Python-side scalars
-/// are. Every width evaluates the same IEEE operations in the same order (no FMA), so results are
-/// bit-identical whichever path handles an element. No allocation.
+/// are. The vector loop is written once, generic over the width (<see cref="IFloatLanes{TV}"/>); every width
+/// evaluates the same IEEE operations in the same order (no FMA), so results are bit-identical whichever path
+/// handles an element. No allocation.
 /// </summary>
 public static class Adam
 {
@@ -24,7 +24,11 @@ public static class Adam
     /// parameter; <paramref name="firstMoment"/> and <paramref name="secondMoment"/> start at zero.
     /// </summary>
     public static void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> firstMoment, Span<float> secondMoment,
-        in AdamSettings settings, long step)
+        in AdamSettings settings, long step) => Step(param, grad, firstMoment, secondMoment, settings, step, VectorWidths.All);
+
+    /// <summary><see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, in AdamSettings, long)"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static unsafe void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> firstMoment, Span<float> secondMoment,
+        in AdamSettings settings, long step, VectorWidths widths)
     {
         int n = param.Length;
         if (grad.Length != n || firstMoment.Length != n || secondMoment.Length != n)
@@ -33,89 +37,68 @@ public static class Adam
         settings.Validate();
 
         double lr = settings.LearningRate, b1 = settings.Beta1, b2 = settings.Beta2, wd = settings.WeightDecay;
-        bool decoupled = settings.DecoupledWeightDecay && wd != 0;
-        bool l2 = !settings.DecoupledWeightDecay && wd != 0;
-        float decay = (float)(1.0 - lr * wd);
-        float l2wd = (float)wd;
-        float oneMinusB1 = (float)(1.0 - b1), beta2 = settings.Beta2, oneMinusB2 = (float)(1.0 - b2);
-        float stepSize = (float)(lr / (1.0 - Math.Pow(b1, step)));
-        float bc2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
-        float eps = settings.Epsilon;
+        var c = new Scalars
+        {
+            Decoupled = settings.DecoupledWeightDecay && wd != 0,
+            L2 = !settings.DecoupledWeightDecay && wd != 0,
+            Decay = (float)(1.0 - lr * wd),
+            L2Wd = (float)wd,
+            OneMinusB1 = (float)(1.0 - b1),
+            Beta2 = settings.Beta2,
+            OneMinusB2 = (float)(1.0 - b2),
+            StepSize = (float)(lr / (1.0 - Math.Pow(b1, step))),
+            Bc2Sqrt = (float)Math.Sqrt(1.0 - Math.Pow(b2, step)),
+            Eps = settings.Epsilon,
+        };
 
-        ref float p = ref MemoryMarshal.GetReference(param);
-        ref float g = ref MemoryMarshal.GetReference(grad);
-        ref float m = ref MemoryMarshal.GetReference(firstMoment);
-        ref float v = ref MemoryMarshal.GetReference(secondMoment);
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        fixed (float* p = param, g = grad, m = firstMoment, v = secondMoment)
         {
-            Vector512<float> cDecay = Vector512.Create(decay), cWd = Vector512.Create(l2wd), c1 = Vector512.Create(oneMinusB1),
-                cB2 = Vector512.Create(beta2), c2 = Vector512.Create(oneMinusB2), cStep = Vector512.Create(stepSize),
-                cBc2 = Vector512.Create(bc2Sqrt), cEps = Vector512.Create(eps);
-            for (; i <= n - 16; i += 16)
+            int i = 0;
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = Step<Vector512<float>, FloatLanes512>(p, g, m, v, c, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = Step<Vector256<float>, FloatLanes256>(p, g, m, v, c, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = Step<Vector128<float>, FloatLanes128>(p, g, m, v, c, i, n);
+            for (; i < n; i++)
             {
-                var pi = Vector512.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                if (decoupled) pi *= cDecay;
-                if (l2) gi += cWd * pi;
-                var mi = Vector512.LoadUnsafe(ref m, (nuint)i);
-                mi += c1 * (gi - mi);
-                var vi = cB2 * Vector512.LoadUnsafe(ref v, (nuint)i) + c2 * gi * gi;
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - cStep * mi / (Vector512.Sqrt(vi) / cBc2 + cEps)).StoreUnsafe(ref p, (nuint)i);
+                float pi = p[i];
+                float gi = g[i];
+                if (c.Decoupled) pi *= c.Decay;
+                if (c.L2) gi += c.L2Wd * pi;
+                float mi = m[i];
+                mi += c.OneMinusB1 * (gi - mi);
+                float vi = c.Beta2 * v[i] + c.OneMinusB2 * gi * gi;
+                m[i] = mi;
+                v[i] = vi;
+                p[i] = pi - c.StepSize * mi / (MathF.Sqrt(vi) / c.Bc2Sqrt + c.Eps);
             }
         }
-        if (Vector256.IsHardwareAccelerated)
+    }
+
+    /// <summary>The per-step f32 scalars (rounded once from float64) and the weight decay form.</summary>
+    private struct Scalars
+    {
+        public bool Decoupled, L2;
+        public float Decay, L2Wd, OneMinusB1, Beta2, OneMinusB2, StepSize, Bc2Sqrt, Eps;
+    }
+
+    /// <summary>The vector loop of <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, Span{float}, in AdamSettings, long)"/> from element <paramref name="i"/>; returns where it stopped.</summary>
+    private static unsafe int Step<TV, TL>(float* p, float* g, float* m, float* v, in Scalars c, int i, int n) where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        bool decoupled = c.Decoupled, l2 = c.L2;
+        TV cDecay = TL.Create(c.Decay), cWd = TL.Create(c.L2Wd), c1 = TL.Create(c.OneMinusB1), cB2 = TL.Create(c.Beta2), c2 = TL.Create(c.OneMinusB2),
+            cStep = TL.Create(c.StepSize), cBc2 = TL.Create(c.Bc2Sqrt), cEps = TL.Create(c.Eps);
+        for (; i <= n - TL.Count; i += TL.Count)
         {
-            Vector256<float> cDecay = Vector256.Create(decay), cWd = Vector256.Create(l2wd), c1 = Vector256.Create(oneMinusB1),
-                cB2 = Vector256.Create(beta2), c2 = Vector256.Create(oneMinusB2), cStep = Vector256.Create(stepSize),
-                cBc2 = Vector256.Create(bc2Sqrt), cEps = Vector256.Create(eps);
-            for (; i <= n - 8; i += 8)
-            {
-                var pi = Vector256.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
-                if (decoupled) pi *= cDecay;
-                if (l2) gi += cWd * pi;
-                var mi = Vector256.LoadUnsafe(ref m, (nuint)i);
-                mi += c1 * (gi - mi);
-                var vi = cB2 * Vector256.LoadUnsafe(ref v, (nuint)i) + c2 * gi * gi;
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - cStep * mi / (Vector256.Sqrt(vi) / cBc2 + cEps)).StoreUnsafe(ref p, (nuint)i);
-            }
+            var pi = TL.Load(p + i);
+            var gi = TL.Load(g + i);
+            if (decoupled) pi = TL.Multiply(pi, cDecay);
+            if (l2) gi = TL.Add(gi, TL.Multiply(cWd, pi));
+            var mi = TL.Load(m + i);
+            mi = TL.Add(mi, TL.Multiply(c1, TL.Subtract(gi, mi)));
+            var vi = TL.Add(TL.Multiply(cB2, TL.Load(v + i)), TL.Multiply(TL.Multiply(c2, gi), gi));
+            TL.Store(mi, m + i);
+            TL.Store(vi, v + i);
+            TL.Store(TL.Subtract(pi, TL.Divide(TL.Multiply(cStep, mi), TL.Add(TL.Divide(TL.Sqrt(vi), cBc2), cEps))), p + i);
         }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> cDecay = Vector128.Create(decay), cWd = Vector128.Create(l2wd), c1 = Vector128.Create(oneMinusB1),
-                cB2 = Vector128.Create(beta2), c2 = Vector128.Create(oneMinusB2), cStep = Vector128.Create(stepSize),
-                cBc2 = Vector128.Create(bc2Sqrt), cEps = Vector128.Create(eps);
-            for (; i <= n - 4; i += 4)
-            {
-                var pi = Vector128.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector128.LoadUnsafe(ref g, (nuint)i);
-                if (decoupled) pi *= cDecay;
-                if (l2) gi += cWd * pi;
-                var mi = Vector128.LoadUnsafe(ref m, (nuint)i);
-                mi += c1 * (gi - mi);
-                var vi = cB2 * Vector128.LoadUnsafe(ref v, (nuint)i) + c2 * gi * gi;
-                mi.StoreUnsafe(ref m, (nuint)i);
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - cStep * mi / (Vector128.Sqrt(vi) / cBc2 + cEps)).StoreUnsafe(ref p, (nuint)i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float pi = Unsafe.Add(ref p, i);
-            float gi = Unsafe.Add(ref g, i);
-            if (decoupled) pi *= decay;
-            if (l2) gi += l2wd * pi;
-            float mi = Unsafe.Add(ref m, i);
-            mi += oneMinusB1 * (gi - mi);
-            float vi = beta2 * Unsafe.Add(ref v, i) + oneMinusB2 * gi * gi;
-            Unsafe.Add(ref m, i) = mi;
-            Unsafe.Add(ref v, i) = vi;
-            Unsafe.Add(ref p, i) = pi - stepSize * mi / (MathF.Sqrt(vi) / bc2Sqrt + eps);
-        }
+        return i;
     }
 }

@@ -1,6 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using Amalgam.Kernels.Simd;
 
 namespace Amalgam.Kernels.Optim;
 
@@ -8,70 +7,55 @@ namespace Amalgam.Kernels.Optim;
 /// SGD with momentum, PyTorch semantics (torch.optim.SGD, dampening 0, no Nesterov):
 /// g' = g + wd * p (L2 weight decay, only if wd != 0); v = mu * v + g'; p = p - lr * v.
 /// With v starting at zero the first step gives v = g', exactly PyTorch's "buf = clone(g)".
-/// Every width evaluates the same IEEE operations in the same order, so a result never depends on
-/// which path (vector or scalar tail) handled an element. No allocation.
+/// The vector loop is written once, generic over the width (<see cref="IFloatLanes{TV}"/>); every width evaluates
+/// the same IEEE operations in the same order, so a result never depends on which path (vector or scalar tail)
+/// handled an element. No allocation.
 /// </summary>
 public static class SgdMomentum
 {
     /// <summary>One step over one parameter: updates <paramref name="param"/> and <paramref name="velocity"/> in place.</summary>
     public static void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> velocity,
-        float learningRate, float momentum, float weightDecay = 0f)
+        float learningRate, float momentum, float weightDecay = 0f) => Step(param, grad, velocity, learningRate, momentum, weightDecay, VectorWidths.All);
+
+    /// <summary><see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, float, float)"/> with only the given vector widths before the scalar tail (tests).</summary>
+    internal static unsafe void Step(Span<float> param, ReadOnlySpan<float> grad, Span<float> velocity,
+        float learningRate, float momentum, float weightDecay, VectorWidths widths)
     {
         int n = param.Length;
         if (grad.Length != n || velocity.Length != n)
             throw new ArgumentException($"param ({n}), grad ({grad.Length}) and velocity ({velocity.Length}) must have the same length.");
-        ref float p = ref MemoryMarshal.GetReference(param);
-        ref float g = ref MemoryMarshal.GetReference(grad);
-        ref float v = ref MemoryMarshal.GetReference(velocity);
         float lr = learningRate, mu = momentum, wd = weightDecay;
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        fixed (float* p = param, g = grad, v = velocity)
         {
-            Vector512<float> vlr = Vector512.Create(lr), vmu = Vector512.Create(mu), vwd = Vector512.Create(wd);
-            for (; i <= n - 16; i += 16)
+            int i = 0;
+            if ((widths & VectorWidths.W512) != 0 && FloatLanes512.IsHardwareAccelerated) i = Step<Vector512<float>, FloatLanes512>(p, g, v, lr, mu, wd, i, n);
+            if ((widths & VectorWidths.W256) != 0 && FloatLanes256.IsHardwareAccelerated) i = Step<Vector256<float>, FloatLanes256>(p, g, v, lr, mu, wd, i, n);
+            if ((widths & VectorWidths.W128) != 0 && FloatLanes128.IsHardwareAccelerated) i = Step<Vector128<float>, FloatLanes128>(p, g, v, lr, mu, wd, i, n);
+            for (; i < n; i++)
             {
-                var pi = Vector512.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector512.LoadUnsafe(ref g, (nuint)i);
-                if (wd != 0f) gi += vwd * pi;
-                var vi = vmu * Vector512.LoadUnsafe(ref v, (nuint)i) + gi;
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - vlr * vi).StoreUnsafe(ref p, (nuint)i);
+                float pi = p[i];
+                float gi = g[i];
+                if (wd != 0f) gi += wd * pi;
+                float vi = mu * v[i] + gi;
+                v[i] = vi;
+                p[i] = pi - lr * vi;
             }
         }
-        if (Vector256.IsHardwareAccelerated)
+    }
+
+    /// <summary>The vector loop of <see cref="Step(Span{float}, ReadOnlySpan{float}, Span{float}, float, float, float)"/> from element <paramref name="i"/>; returns where it stopped.</summary>
+    private static unsafe int Step<TV, TL>(float* p, float* g, float* v, float lr, float mu, float wd, int i, int n) where TV : unmanaged where TL : IFloatLanes<TV>
+    {
+        TV vlr = TL.Create(lr), vmu = TL.Create(mu), vwd = TL.Create(wd);
+        for (; i <= n - TL.Count; i += TL.Count)
         {
-            Vector256<float> vlr = Vector256.Create(lr), vmu = Vector256.Create(mu), vwd = Vector256.Create(wd);
-            for (; i <= n - 8; i += 8)
-            {
-                var pi = Vector256.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector256.LoadUnsafe(ref g, (nuint)i);
-                if (wd != 0f) gi += vwd * pi;
-                var vi = vmu * Vector256.LoadUnsafe(ref v, (nuint)i) + gi;
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - vlr * vi).StoreUnsafe(ref p, (nuint)i);
-            }
+            var pi = TL.Load(p + i);
+            var gi = TL.Load(g + i);
+            if (wd != 0f) gi = TL.Add(gi, TL.Multiply(vwd, pi));
+            var vi = TL.Add(TL.Multiply(vmu, TL.Load(v + i)), gi);
+            TL.Store(vi, v + i);
+            TL.Store(TL.Subtract(pi, TL.Multiply(vlr, vi)), p + i);
         }
-        if (Vector128.IsHardwareAccelerated)
-        {
-            Vector128<float> vlr = Vector128.Create(lr), vmu = Vector128.Create(mu), vwd = Vector128.Create(wd);
-            for (; i <= n - 4; i += 4)
-            {
-                var pi = Vector128.LoadUnsafe(ref p, (nuint)i);
-                var gi = Vector128.LoadUnsafe(ref g, (nuint)i);
-                if (wd != 0f) gi += vwd * pi;
-                var vi = vmu * Vector128.LoadUnsafe(ref v, (nuint)i) + gi;
-                vi.StoreUnsafe(ref v, (nuint)i);
-                (pi - vlr * vi).StoreUnsafe(ref p, (nuint)i);
-            }
-        }
-        for (; i < n; i++)
-        {
-            float pi = Unsafe.Add(ref p, i);
-            float gi = Unsafe.Add(ref g, i);
-            if (wd != 0f) gi += wd * pi;
-            float vi = mu * Unsafe.Add(ref v, i) + gi;
-            Unsafe.Add(ref v, i) = vi;
-            Unsafe.Add(ref p, i) = pi - lr * vi;
-        }
+        return i;
     }
 }

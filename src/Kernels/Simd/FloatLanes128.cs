@@ -42,6 +42,12 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
     public static void Store(Vector128<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadUnsafe(ref float source, nuint elementOffset) => Vector128.LoadUnsafe(ref source, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUnsafe(Vector128<float> value, ref float destination, nuint elementOffset) => value.StoreUnsafe(ref destination, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Add(Vector128<float> left, Vector128<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,6 +72,9 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
     public static Vector128<float> Abs(Vector128<float> value) => Vector128.Abs(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Sqrt(Vector128<float> value) => Vector128.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> Equals(Vector128<float> left, Vector128<float> right) => Vector128.Equals(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,6 +94,18 @@ internal readonly unsafe struct FloatLanes128 : IFloatLanes<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<float> MinNative(Vector128<float> left, Vector128<float> right) => Vector128.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> LoadUInt32(uint* source) => Vector128.Load(source).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> CreateUInt32(uint value) => Vector128.Create(value).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> ShiftRightLogical(Vector128<float> value, int count) => Vector128.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> GreaterThanOrEqualUInt32(Vector128<float> left, Vector128<float> right) => Vector128.GreaterThanOrEqual(left.AsUInt32(), right.AsUInt32()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ExtractMostSignificantBits(Vector128<float> value) => Vector128.ExtractMostSignificantBits(value);

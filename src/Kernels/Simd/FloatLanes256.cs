@@ -42,6 +42,12 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     public static void Store(Vector256<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadUnsafe(ref float source, nuint elementOffset) => Vector256.LoadUnsafe(ref source, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUnsafe(Vector256<float> value, ref float destination, nuint elementOffset) => value.StoreUnsafe(ref destination, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Add(Vector256<float> left, Vector256<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,6 +72,9 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
     public static Vector256<float> Abs(Vector256<float> value) => Vector256.Abs(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Sqrt(Vector256<float> value) => Vector256.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Equals(Vector256<float> left, Vector256<float> right) => Vector256.Equals(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,6 +94,18 @@ internal readonly unsafe struct FloatLanes256 : IFloatLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> MinNative(Vector256<float> left, Vector256<float> right) => Vector256.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> LoadUInt32(uint* source) => Vector256.Load(source).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> CreateUInt32(uint value) => Vector256.Create(value).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> ShiftRightLogical(Vector256<float> value, int count) => Vector256.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> GreaterThanOrEqualUInt32(Vector256<float> left, Vector256<float> right) => Vector256.GreaterThanOrEqual(left.AsUInt32(), right.AsUInt32()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ExtractMostSignificantBits(Vector256<float> value) => Vector256.ExtractMostSignificantBits(value);

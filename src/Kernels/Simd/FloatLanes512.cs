@@ -42,6 +42,12 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
     public static void Store(Vector512<float> value, float* destination) => value.Store(destination);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadUnsafe(ref float source, nuint elementOffset) => Vector512.LoadUnsafe(ref source, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreUnsafe(Vector512<float> value, ref float destination, nuint elementOffset) => value.StoreUnsafe(ref destination, elementOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Add(Vector512<float> left, Vector512<float> right) => left + right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -66,6 +72,9 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
     public static Vector512<float> Abs(Vector512<float> value) => Vector512.Abs(value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Sqrt(Vector512<float> value) => Vector512.Sqrt(value);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Equals(Vector512<float> left, Vector512<float> right) => Vector512.Equals(left, right);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -85,6 +94,18 @@ internal readonly unsafe struct FloatLanes512 : IFloatLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> MinNative(Vector512<float> left, Vector512<float> right) => Vector512.MinNative(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadUInt32(uint* source) => Vector512.Load(source).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> CreateUInt32(uint value) => Vector512.Create(value).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> ShiftRightLogical(Vector512<float> value, int count) => Vector512.ShiftRightLogical(value.AsUInt32(), count).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> GreaterThanOrEqualUInt32(Vector512<float> left, Vector512<float> right) => Vector512.GreaterThanOrEqual(left.AsUInt32(), right.AsUInt32()).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static uint ExtractMostSignificantBits(Vector512<float> value) => (uint)Vector512.ExtractMostSignificantBits(value);

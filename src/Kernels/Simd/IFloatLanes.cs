@@ -36,6 +36,11 @@ internal unsafe interface IFloatLanes<TV> where TV : unmanaged
 
     static abstract void Store(TV value, float* destination);
 
+    /// <summary>Loads <see cref="Count"/> floats at <paramref name="source"/> + <paramref name="elementOffset"/> (managed references: no pinning).</summary>
+    static abstract TV LoadUnsafe(ref float source, nuint elementOffset);
+
+    static abstract void StoreUnsafe(TV value, ref float destination, nuint elementOffset);
+
     static abstract TV Add(TV left, TV right);
 
     static abstract TV Subtract(TV left, TV right);
@@ -51,6 +56,9 @@ internal unsafe interface IFloatLanes<TV> where TV : unmanaged
     static abstract TV Not(TV value);
 
     static abstract TV Abs(TV value);
+
+    /// <summary>The correctly rounded square root of each lane (IEEE sqrt, as <see cref="MathF.Sqrt"/>).</summary>
+    static abstract TV Sqrt(TV value);
 
     static abstract TV Equals(TV left, TV right);
 
@@ -68,6 +76,18 @@ internal unsafe interface IFloatLanes<TV> where TV : unmanaged
 
     /// <summary>The platform's min (x86: the second operand when either is NaN or both are zero).</summary>
     static abstract TV MinNative(TV left, TV right);
+
+    /// <summary>Loads <see cref="Count"/> uint32 values as the lanes' bit patterns (no conversion).</summary>
+    static abstract TV LoadUInt32(uint* source);
+
+    /// <summary>Every lane's bit pattern is <paramref name="value"/>.</summary>
+    static abstract TV CreateUInt32(uint value);
+
+    /// <summary>Each lane's bits as a uint32, shifted right by <paramref name="count"/> with zeros shifted in.</summary>
+    static abstract TV ShiftRightLogical(TV value, int count);
+
+    /// <summary>Lane mask of left &gt;= right with both lanes' bits compared as uint32.</summary>
+    static abstract TV GreaterThanOrEqualUInt32(TV left, TV right);
 
     /// <summary>The sign bit of each lane, lane 0 in bit 0 (at most 16 lanes).</summary>
     static abstract uint ExtractMostSignificantBits(TV value);
