@@ -3,6 +3,7 @@ using System.Runtime.Intrinsics;
 using Amalgam.Kernels.Merge;
 using Amalgam.Kernels.Simd;
 using NUnit.Framework;
+using Amalgam.Kernels.Tests.Simd;
 
 namespace Amalgam.Kernels.Tests.Merge;
 
@@ -23,34 +24,6 @@ public unsafe class TiesWidthTests
         from k in new[] { 1, 3, 8 }
         from weighted in new[] { false, true }
         select new TestCaseData(width, n, k, weighted);
-
-    /// <summary>The widths to force; a width the machine does not accelerate makes the test ignored.</summary>
-    private static VectorWidths RequireAccelerated(string name)
-    {
-        var width = Enum.Parse<VectorWidths>(name);
-        bool accelerated = width switch
-        {
-            VectorWidths.W512 => Vector512.IsHardwareAccelerated,
-            VectorWidths.W256 => Vector256.IsHardwareAccelerated,
-            VectorWidths.W128 => Vector128.IsHardwareAccelerated,
-            _ => true,
-        };
-        if (!accelerated) Assert.Ignore($"{width} is not hardware accelerated on this machine; its path cannot run here.");
-        return width;
-    }
-
-    private static int[] Bits(float[] x) => x.Select(BitConverter.SingleToInt32Bits).ToArray();
-
-    /// <summary>Grid values (zeros, ties, exact sums), rounding values, and a few +-inf and NaN.</summary>
-    private static float[] Tile(System.Random rng, int n) => Enumerable.Range(0, n).Select(_ => rng.Next(40) switch
-    {
-        0 => float.PositiveInfinity,
-        1 => float.NegativeInfinity,
-        2 => float.NaN,
-        3 => -0f,
-        < 20 => rng.Next(-8, 9) * 0.25f,
-        _ => (float)((rng.NextDouble() * 2 - 1) * 1.7),
-    }).ToArray();
 
     private static float[] Weights(System.Random rng, int k, bool weighted) =>
         weighted ? Enumerable.Range(0, k).Select(_ => (float)(rng.NextDouble() * 2 - 0.5)).ToArray() : Enumerable.Repeat(1f, k).ToArray();
@@ -75,11 +48,11 @@ public unsafe class TiesWidthTests
     [TestCaseSource(nameof(Cases))]
     public void TiesKernels_WidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
     {
-        var width = RequireAccelerated(widthName);
+        var width = VectorWidthCases.RequireAccelerated(widthName);
         var rng = new System.Random(n * 13 + k * 5 + (weighted ? 1 : 0));
-        var tiles = Enumerable.Range(0, k).Select(_ => Tile(rng, n)).ToArray();
+        var tiles = Enumerable.Range(0, k).Select(_ => VectorWidthCases.Tile(rng, n)).ToArray();
         var weights = Weights(rng, k, weighted);
-        var theta0 = Tile(rng, n);
+        var theta0 = VectorWidthCases.Tile(rng, n);
         Pinned(tiles, weights, (pp, wp) =>
         {
             var p = (float**)pp;
@@ -91,7 +64,7 @@ public unsafe class TiesWidthTests
                 sum = TiesKernels.Elect(p, w, k, g, n, width);
                 sumRef = TiesKernels.Elect(p, w, k, gr, n, VectorWidths.None);
             }
-            Assert.That(Bits(gamma), Is.EqualTo(Bits(gammaRef)), "Elect");
+            Assert.That(VectorWidthCases.Bits(gamma), Is.EqualTo(VectorWidthCases.Bits(gammaRef)), "Elect");
             Assert.That(sum, Is.EqualTo(sumRef), "Elect sign sum");
             foreach (TiesMergeMode mode in Enum.GetValues<TiesMergeMode>())
                 foreach (float zeroSign in new[] { 1f, -1f })
@@ -104,8 +77,8 @@ public unsafe class TiesWidthTests
                         TiesKernels.ElectMergeAddScaled(p, w, k, zeroSign, mode, t0, 0.3f, f, n, width);
                         TiesKernels.ElectMergeAddScaled(p, w, k, zeroSign, mode, t0, 0.3f, fr, n, VectorWidths.None);
                     }
-                    Assert.That(Bits(merged), Is.EqualTo(Bits(mergedRef)), $"Merge {mode}, zero sign {zeroSign}");
-                    Assert.That(Bits(fused), Is.EqualTo(Bits(fusedRef)), $"ElectMergeAddScaled {mode}, zero sign {zeroSign}");
+                    Assert.That(VectorWidthCases.Bits(merged), Is.EqualTo(VectorWidthCases.Bits(mergedRef)), $"Merge {mode}, zero sign {zeroSign}");
+                    Assert.That(VectorWidthCases.Bits(fused), Is.EqualTo(VectorWidthCases.Bits(fusedRef)), $"ElectMergeAddScaled {mode}, zero sign {zeroSign}");
                 }
         });
     }
@@ -113,9 +86,9 @@ public unsafe class TiesWidthTests
     [TestCaseSource(nameof(Cases))]
     public void Bf16TiesMerge_WidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
     {
-        var width = RequireAccelerated(widthName);
+        var width = VectorWidthCases.RequireAccelerated(widthName);
         var rng = new System.Random(n * 17 + k * 3 + (weighted ? 1 : 0));
-        var theta0 = Tile(rng, n);
+        var theta0 = VectorWidthCases.Tile(rng, n);
         for (int i = 0; i < n; i++)
             if (!float.IsFinite(theta0[i]) && rng.Next(2) == 0) theta0[i] = 0.5f; // mostly finite theta0, some non-finite
         // bf16 tasks near theta0: copies (tau = 0), +-0, subnormals, small differences, +-inf.
@@ -141,7 +114,7 @@ public unsafe class TiesWidthTests
                         Bf16Merge.TiesMerge(theta0, pointers, thresholds, weights, zeroSign, mode, 0.3f, output, kept, width);
                         Bf16Merge.TiesMerge(theta0, pointers, thresholds, weights, zeroSign, mode, 0.3f, outputRef, keptRef, VectorWidths.None);
                         string label = $"{mode}, zero sign {zeroSign}, thresholds {string.Join(' ', thresholds)}";
-                        Assert.That(Bits(output), Is.EqualTo(Bits(outputRef)), label);
+                        Assert.That(VectorWidthCases.Bits(output), Is.EqualTo(VectorWidthCases.Bits(outputRef)), label);
                         Assert.That(kept, Is.EqualTo(keptRef), label);
                     }
         }
