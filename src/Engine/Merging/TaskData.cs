@@ -3,6 +3,7 @@ using Amalgam.Engine.Methods;
 using Amalgam.Engine.Training;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
+using Amalgam.Kernels.Merge;
 
 namespace Amalgam.Engine.Merging;
 
@@ -39,7 +40,8 @@ public static class TaskData
             using var theta = problem.Tasks[k].Load(info.Name);
             var b = Float32Loader.ToArray(theta0);
             var t = Float32Loader.ToArray(theta);
-            for (long i = 0; i < b.LongLength; i++) t[i] = b[i] + a * (t[i] - b[i]);
+            TaskArithmetic.SubtractInto(t, b, t);   // tau_k, then theta0 + alpha tau_k: task arithmetic's kernels
+            TaskArithmetic.AddScaled(b, a, t, t);
             using var value = Tensor.Allocate(info.Name, info.DType, info.Shape, zero: false);
             DTypeConvert.FromFloat32(t, value, 0);
             model.ReplaceInitializer(info.Name, value);

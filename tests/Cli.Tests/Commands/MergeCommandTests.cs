@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Tests.Support;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Onnx;
@@ -116,7 +117,7 @@ public class MergeCommandTests
         Assert.That(exit, Is.EqualTo(0));
         Assert.That(stdout, Does.Contain("task_arithmetic").And.Contain("lambda (default 0.3)").And.Contain("--private"));
         // Every registered method and parameter is listed, from the registry.
-        foreach (var m in Amalgam.Engine.Methods.MethodRegistry.All)
+        foreach (var m in Amalgam.Engine.Merging.MethodRegistry.All)
         {
             Assert.That(stdout, Does.Contain($"  {m.Name}: "));
             foreach (var p in m.Parameters) Assert.That(stdout, Does.Contain($"    {p.Name} ("), $"{m.Name}.{p.Name}");

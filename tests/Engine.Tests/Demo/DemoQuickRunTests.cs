@@ -1,4 +1,5 @@
 using Amalgam.Engine.Demo;
+using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 
 namespace Amalgam.Engine.Tests.Demo;

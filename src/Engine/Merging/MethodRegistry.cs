@@ -3,9 +3,10 @@ using Amalgam.Engine.Methods.AdaMerging;
 using Amalgam.Engine.Methods.Cat;
 using Amalgam.Engine.Methods.Fisher;
 using Amalgam.Engine.Methods.Pcb;
+using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 
-namespace Amalgam.Engine.Methods;
+namespace Amalgam.Engine.Merging;
 
 /// <summary>
 /// Every merge method by name, with its parameters and defaults declared in one place (each

@@ -1,7 +1,7 @@
 using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 
-namespace Amalgam.Engine.Tests.Methods;
+namespace Amalgam.Engine.Tests.Merging;
 
 /// <summary>The registry's declarations agree with the methods they create.</summary>
 public class RegistryTests
