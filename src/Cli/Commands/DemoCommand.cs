@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Amalgam.Cli.Reports;
 using Amalgam.Engine.Demo;
 using Amalgam.Kernels;
 
@@ -63,7 +64,8 @@ internal static class DemoCommand
             };
             var results = DemoRunner.Run(options);
             Print(Console.Out, results);
-            Console.Out.WriteLine($"wrote {string.Join(", ", new[] { DemoRunner.ResultsMarkdownFile, DemoRunner.ResultsJsonFile, DemoRunner.ReportHtmlFile }.Select(f => Path.Combine(options.Out, f)))}");
+            var reports = DemoReportFiles.Write(options.Out, results);
+            Console.Out.WriteLine($"wrote {string.Join(", ", reports.Prepend(Path.Combine(options.Out, DemoRunner.ResultsJsonFile)))}");
             return CommandRunner.Ok;
         });
         return command;

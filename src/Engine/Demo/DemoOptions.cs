@@ -41,7 +41,7 @@ public sealed record DemoOptions
     /// </summary>
     public static readonly int? DefaultSteps = null;
 
-    /// <summary>Folder for results.json, results.md and report.html (created if missing).</summary>
+    /// <summary>Folder for results.json (created if missing); the CLI writes results.md and report.html beside it.</summary>
     public string Out { get; init; } = "demo-results";
 
     /// <summary>"vision" (TinyTasks-8 on our own ViT tower, default) or "text" (eight real text tasks on a real pretrained encoder).</summary>

@@ -15,12 +15,12 @@ namespace Amalgam.Engine.Demo;
 /// The benchmark behind `amalgam demo`: builds or loads the zoo, evaluates the pretrained (probe
 /// heads) and fine-tuned models, merges the fine-tuned models with every planned method through
 /// <see cref="Merger"/>, evaluates each task's merged model on its labelled test split, and writes
-/// results.json, results.md and report.html. A method that throws gives a failed row; the rest runs.
+/// results.json (the CLI renders results.md and report.html from the same DemoResults: src/Cli/Reports). A method that throws gives a failed row; the rest runs.
 /// Results are reported as measured: nothing here is tuned towards any expected ordering.
 /// </summary>
 public static class DemoRunner
 {
-    public const string ResultsJsonFile = "results.json", ResultsMarkdownFile = "results.md", ReportHtmlFile = "report.html";
+    public const string ResultsJsonFile = "results.json";
 
     public static DemoResults Run(DemoOptions options) =>
         Run(options, options.IsText ? z => TextZooBuilder.BuildOrLoad(TextZooOptionsOf(options, z)) : ZooBuilder.BuildOrLoad, plan: null);
@@ -235,8 +235,6 @@ public static class DemoRunner
     {
         Directory.CreateDirectory(folder);
         Write(Path.Combine(folder, ResultsJsonFile), ResultsJson.Render(results));
-        Write(Path.Combine(folder, ResultsMarkdownFile), MarkdownReport.Render(results));
-        Write(Path.Combine(folder, ReportHtmlFile), HtmlReport.Render(results));
     }
 
     /// <summary>Writes a temp file beside the target and renames it, so a report is never half written.</summary>

@@ -32,8 +32,6 @@ public class DemoQuickRunTests
             Assert.That(row.Accuracies, Has.Count.EqualTo(results.Tasks.Count), row.Name);
             Assert.That(row.Accuracies, Is.All.InRange(0.0, 1.0), row.Name);
         }
-        foreach (string file in new[] { DemoRunner.ResultsJsonFile, DemoRunner.ResultsMarkdownFile, DemoRunner.ReportHtmlFile })
-            Assert.That(File.Exists(Path.Combine(dir.Path, file)), file);
-        Assert.That(File.ReadAllText(Path.Combine(dir.Path, DemoRunner.ResultsMarkdownFile)), Does.Contain("| Individual (fine-tuned) |"));
+        Assert.That(File.ReadAllText(Path.Combine(dir.Path, DemoRunner.ResultsJsonFile)), Does.Contain("\"Individual (fine-tuned)\""));
     }
 }

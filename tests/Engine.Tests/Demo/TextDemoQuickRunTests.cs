@@ -41,6 +41,6 @@ public class TextDemoQuickRunTests
             Assert.That(head.Dims[0], Is.EqualTo(Amalgam.Engine.Data.Text.TextTasks.Build(task).ClassCount), task);
         }
         Assert.That(results.Notes, Has.Some.Contain("batch_size=8"), "the reduced AdaMerging settings are stated");
-        Assert.That(File.ReadAllText(Path.Combine(dir.Path, DemoRunner.ResultsMarkdownFile)), Does.Contain("| Individual (fine-tuned) |"));
+        Assert.That(File.ReadAllText(Path.Combine(dir.Path, DemoRunner.ResultsJsonFile)), Does.Contain("\"Individual (fine-tuned)\""));
     }
 }

@@ -1,6 +1,7 @@
 using System.Text;
+using Amalgam.Engine.Demo;
 
-namespace Amalgam.Engine.Demo;
+namespace Amalgam.Cli.Reports;
 
 /// <summary>results.md: the context lines, the table (GitHub markdown), its legend, notes and failures.</summary>
 public static class MarkdownReport

@@ -3,8 +3,9 @@ using System.Text.Json;
 using System.Xml;
 using System.Xml.Linq;
 using Amalgam.Engine.Demo;
+using Amalgam.Cli.Reports;
 
-namespace Amalgam.Engine.Tests.Demo;
+namespace Amalgam.Cli.Tests.Reports;
 
 /// <summary>The report writers on a hand-built two-task result (numbers worked out by hand below).</summary>
 public class DemoReportTests

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Amalgam.Engine.Demo;
 
-namespace Amalgam.Engine.Demo;
+namespace Amalgam.Cli.Reports;
 
 /// <summary>
 /// report.html: one self-contained page (inline CSS and SVG; no scripts, fonts, images or links to
