@@ -44,7 +44,7 @@ public sealed class DeviceOptionTests
     [TestCase("grad")]
     [TestCase("eval")]
     [TestCase("demo")]
-    public void Cuda_without_a_cuda_provider_is_one_line_exit_two_and_nothing_written(string command)
+    public void CudaWithoutACudaProviderIsOneLineExitTwoAndNothingWritten(string command)
     {
         if (RuntimeEnvironment.HasCudaProvider) Assert.Ignore("GPU flavour: bench/gpu/check.sh covers --device cuda");
         using var dir = Fixtures.NewTempDir();
@@ -62,7 +62,7 @@ public sealed class DeviceOptionTests
     [TestCase("grad")]
     [TestCase("eval")]
     [TestCase("demo")]
-    public void A_malformed_device_is_one_line_naming_the_option(string command)
+    public void AMalformedDeviceIsOneLineNamingTheOption(string command)
     {
         using var dir = Fixtures.NewTempDir();
         var (args, output) = Command(command, dir);
@@ -76,7 +76,7 @@ public sealed class DeviceOptionTests
 
     [TestCase("grad")]
     [TestCase("eval")]
-    public void Cpu_is_the_default_and_can_be_named(string command)
+    public void CpuIsTheDefaultAndCanBeNamed(string command)
     {
         using var dir = Fixtures.NewTempDir();
         var (args, _) = Command(command, dir);

@@ -22,7 +22,7 @@ public sealed class GradCommandTests
     [TestCase("entropy", ".npy", 2)]
     [TestCase("xent", ".safetensors", 1)]
     [TestCase("xent", ".safetensors", 32)]
-    public void Gradients_match_torch_autograd(string loss, string format, int batchSize)
+    public void GradientsMatchTorchAutograd(string loss, string format, int batchSize)
     {
         using var dir = Fixtures.NewTempDir();
         string data = WriteInputs(dir, format, Original());
@@ -70,7 +70,7 @@ public sealed class GradCommandTests
     [TestCase("entropy")]
     [TestCase("sumsq")]
     [TestCase("xent")]
-    public void Batch_size_does_not_change_the_mean_gradient(string loss)
+    public void BatchSizeDoesNotChangeTheMeanGradient(string loss)
     {
         using var dir = Fixtures.NewTempDir();
         var x = Original();
@@ -119,7 +119,7 @@ public sealed class GradCommandTests
 
     /// <summary>A two-input model with int64 inputs (token ids and attention mask) fed from one .safetensors file.</summary>
     [Test]
-    public void Multi_input_model_from_safetensors_matches_torch()
+    public void MultiInputModelFromSafetensorsMatchesTorch()
     {
         const string roberta = "roberta_tiny_op17";
         using var dir = Fixtures.NewTempDir();
@@ -158,7 +158,7 @@ public sealed class GradCommandTests
 
     /// <summary>A model whose batch axis is fixed at 2 runs in batches of 2 whatever --batch-size says, and needs whole batches.</summary>
     [Test]
-    public void A_fixed_batch_axis_sets_the_batch_size()
+    public void AFixedBatchAxisSetsTheBatchSize()
     {
         using var dir = Fixtures.NewTempDir();
         var model = OnnxModel.Load(Fixtures.Onnx(Name));
@@ -195,7 +195,7 @@ public sealed class GradCommandTests
     }
 
     [Test]
-    public void Worker_threads_do_not_change_a_bit()
+    public void WorkerThreadsDoNotChangeABit()
     {
         using var dir = Fixtures.NewTempDir();
         var x = Original();
@@ -213,7 +213,7 @@ public sealed class GradCommandTests
     }
 
     [Test]
-    public void Params_regex_selects_the_matching_initializers()
+    public void ParamsRegexSelectsTheMatchingInitializers()
     {
         using var dir = Fixtures.NewTempDir();
         string data = WriteInputs(dir, ".npy", Original());
@@ -239,7 +239,7 @@ public sealed class GradCommandTests
     }
 
     [TestCaseSource(nameof(BadCases))]
-    public void Bad_input_exits_2_with_one_line_and_no_output(string _, string loss, string dataFault, string labelFault, string[] mentions)
+    public void BadInputExits2WithOneLineAndNoOutput(string _, string loss, string dataFault, string labelFault, string[] mentions)
     {
         using var dir = Fixtures.NewTempDir();
         string data;

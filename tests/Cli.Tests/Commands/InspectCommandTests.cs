@@ -26,7 +26,7 @@ public class InspectCommandTests
     }
 
     [Test]
-    public void Table_lists_every_tensor_and_the_totals()
+    public void TableListsEveryTensorAndTheTotals()
     {
         string path = WriteCheckpoint("m.safetensors");
         var (exit, stdout, stderr) = CliHarness.Run("inspect", path);
@@ -39,7 +39,7 @@ public class InspectCommandTests
     }
 
     [Test]
-    public void Json_holds_the_same_facts()
+    public void JsonHoldsTheSameFacts()
     {
         string path = WriteCheckpoint("m.safetensors");
         var (exit, stdout, _) = CliHarness.Run("inspect", path, "--json");
@@ -57,7 +57,7 @@ public class InspectCommandTests
     }
 
     [Test]
-    public void Sharded_folder_is_inspected_as_one_checkpoint()
+    public void ShardedFolderIsInspectedAsOneCheckpoint()
     {
         string folder = Path.Combine(_dir, "sharded");
         Directory.CreateDirectory(folder);
@@ -72,7 +72,7 @@ public class InspectCommandTests
     }
 
     [Test]
-    public void Missing_file_is_bad_input_with_one_line_naming_it()
+    public void MissingFileIsBadInputWithOneLineNamingIt()
     {
         string path = Path.Combine(_dir, "nope.safetensors");
         var (exit, stdout, stderr) = CliHarness.Run("inspect", path);
@@ -83,7 +83,7 @@ public class InspectCommandTests
     }
 
     [Test]
-    public void Malformed_file_is_bad_input()
+    public void MalformedFileIsBadInput()
     {
         string path = Path.Combine(_dir, "bad.safetensors");
         File.WriteAllBytes(path, [200, 0, 0, 0, 0, 0, 0, 0, (byte)'{']);
@@ -97,7 +97,7 @@ public class InspectCommandTests
     [TestCase("inspect")]
     [TestCase("frobnicate")]
     [TestCase("inspect x --no-such-option")]
-    public void Bad_usage_exits_2_with_one_line(string commandLine)
+    public void BadUsageExits2WithOneLine(string commandLine)
     {
         var (exit, _, stderr) = CliHarness.Run(commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         Assert.That(exit, Is.EqualTo(2));

@@ -11,7 +11,7 @@ public class InspectOnnxTests
 
     [TestCase("clip_tiny_op17")]
     [TestCase("roberta_tiny_op14")]
-    public void Json_matches_the_protobuf(string name)
+    public void JsonMatchesTheProtobuf(string name)
     {
         var (exit, stdout, stderr) = CliHarness.Run("inspect", Fixtures.Onnx(name), "--json");
         Assert.That(exit, Is.EqualTo(0), stderr);
@@ -39,7 +39,7 @@ public class InspectOnnxTests
     }
 
     [Test]
-    public void Table_names_inputs_outputs_and_external_initializers()
+    public void TableNamesInputsOutputsAndExternalInitializers()
     {
         var (exit, stdout, stderr) = CliHarness.Run("inspect", Fixtures.Onnx(Fixtures.External));
         Assert.That(exit, Is.EqualTo(0), stderr);
@@ -49,7 +49,7 @@ public class InspectOnnxTests
     }
 
     [Test]
-    public void Truncated_model_is_bad_input_naming_the_file()
+    public void TruncatedModelIsBadInputNamingTheFile()
     {
         using var dir = Fixtures.NewTempDir();
         string path = dir.File("cut.onnx");

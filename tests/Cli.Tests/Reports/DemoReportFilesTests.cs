@@ -6,7 +6,7 @@ namespace Amalgam.Cli.Tests.Reports;
 public sealed class DemoReportFilesTests
 {
     [Test]
-    public void Both_reports_are_written_whole_and_no_temp_file_is_left()
+    public void BothReportsAreWrittenWholeAndNoTempFileIsLeft()
     {
         using var dir = Fixtures.NewTempDir();
         string folder = Path.Combine(dir.Path, "out");

@@ -15,7 +15,7 @@ public sealed class BuilderErrorTests
             new GradientRequest(parameters ?? g.Parameters, shapes ?? g.DataShapes, GradientLoss.HalfSumOfSquares));
 
     [Test]
-    public void An_op_without_a_rule_on_the_gradient_path_names_op_and_node()
+    public void AnOpWithoutARuleOnTheGradientPathNamesOpAndNode()
     {
         var g = new TinyGraph(17, DataType.Double);
         string y = g.Node("Abs", [g.Param([3])]);
@@ -25,7 +25,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void An_unknown_op_names_op_and_node()
+    public void AnUnknownOpNamesOpAndNode()
     {
         var g = new TinyGraph(17, DataType.Double);
         string y = g.Node("Sin", [g.Param([3])]);
@@ -34,7 +34,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void An_op_of_another_domain_is_rejected_even_with_a_known_name()
+    public void AnOpOfAnotherDomainIsRejectedEvenWithAKnownName()
     {
         var g = new TinyGraph(17, DataType.Double);
         string y = g.Node("Relu", [g.Param([3])]);
@@ -46,11 +46,11 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void Ops_off_the_gradient_path_need_no_rule() =>
+    public void OpsOffTheGradientPathNeedNoRule() =>
         GradCheck.Run(g => g.Node("Mul", [g.Param([2, 3]), g.Node("Abs", [g.Data([2, 3])])]));
 
     [Test]
-    public void A_strided_slice_on_the_gradient_path_is_rejected()
+    public void AStridedSliceOnTheGradientPathIsRejected()
     {
         var g = new TinyGraph(17, DataType.Double);
         string y = g.Node("Slice", [g.Param([6]), g.Ints(0), g.Ints(6), g.Ints(0), g.Ints(2)]);
@@ -58,7 +58,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void Softmax_before_opset13_on_an_inner_axis_is_rejected_but_the_last_axis_works()
+    public void SoftmaxBeforeOpset13OnAnInnerAxisIsRejectedButTheLastAxisWorks()
     {
         var g = new TinyGraph(11, DataType.Double);
         string y = g.Node("Softmax", [g.Param([2, 3, 4])], A("axis", 1L));
@@ -67,7 +67,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void Bad_requests_are_one_line_errors_naming_what_is_wrong()
+    public void BadRequestsAreOneLineErrorsNamingWhatIsWrong()
     {
         var g = new TinyGraph(17, DataType.Double);
         string x = g.Data([2, 3]);
@@ -83,7 +83,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void A_malformed_node_is_a_one_line_error_naming_it()
+    public void AMalformedNodeIsAOneLineErrorNamingIt()
     {
         var g = new TinyGraph(17, DataType.Double);
         string y = g.Node("Gemm", [g.Param([2, 3, 4]), g.Param([4, 5])]);
@@ -91,7 +91,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void Labels_outside_the_classes_are_rejected_before_running()
+    public void LabelsOutsideTheClassesAreRejectedBeforeRunning()
     {
         var g = new TinyGraph(17, DataType.Double);
         string logits = g.Node("MatMul", [g.Data([2, 3]), g.Param([3, 4])]);
@@ -102,7 +102,7 @@ public sealed class BuilderErrorTests
     }
 
     [Test]
-    public void Output_interface_is_data_labels_parameters_in_and_loss_gradients_out()
+    public void OutputInterfaceIsDataLabelsParametersInAndLossGradientsOut()
     {
         var g = new TinyGraph(17, DataType.Double);
         string logits = g.Node("MatMul", [g.Data([2, 3]), g.Param([3, 4])]);

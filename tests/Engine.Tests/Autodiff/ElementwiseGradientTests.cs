@@ -16,22 +16,22 @@ public sealed class ElementwiseGradientTests
     [TestCase("Div", new long[] { 2, 3 }, new long[] { 3 })]
     [TestCase("Div", new long[] { 1 }, new long[] { 2, 3 })]
     [TestCase("Pow", new long[] { 2, 3 }, new long[] { 3 })]
-    public void Binary_with_broadcasting(string op, long[] a, long[] b) =>
+    public void BinaryWithBroadcasting(string op, long[] a, long[] b) =>
         GradCheck.Run(g => g.Node(op, [g.Param(a, positive: op == "Pow"), g.Param(b, 0.5, 1.5, positive: op == "Pow")]));
 
     /// <summary>Both parameters' gradients are the same graph value (one output renamed, the other an Identity of it).</summary>
     [Test]
-    public void Two_parameters_sharing_one_gradient_value() =>
+    public void TwoParametersSharingOneGradientValue() =>
         GradCheck.Run(g => g.Node("Add", [g.Param([2, 3]), g.Param([2, 3])]));
 
     [TestCase(2.0)]
     [TestCase(3.0)]
     [TestCase(0.5)]
-    public void Pow_by_constant_exponent(double e) =>
+    public void PowByConstantExponent(double e) =>
         GradCheck.Run(g => g.Node("Pow", [g.Param([2, 3], positive: true), g.Scalar(e)]));
 
     [Test]
-    public void Same_value_on_both_sides_accumulates() =>
+    public void SameValueOnBothSidesAccumulates() =>
         GradCheck.Run(g => { var x = g.Param([2, 3]); return g.Node("Add", [g.Node("Mul", [x, x]), g.Node("Tanh", [x])]); });
 
     [TestCase("Sqrt", true)]
@@ -47,11 +47,11 @@ public sealed class ElementwiseGradientTests
 
     /// <summary>ONNX Runtime's CPU Erf kernel is float32 only, so this runs in float32 (looser tolerance).</summary>
     [Test]
-    public void Erf_in_float32() =>
+    public void ErfInFloat32() =>
         GradCheck.Run(g => g.Node("Erf", [g.Param([3, 4], 0.1, 1.2)]), type: DataType.Float);
 
     [Test]
-    public void Where_with_broadcast_condition_and_branches() =>
+    public void WhereWithBroadcastConditionAndBranches() =>
         GradCheck.Run(g =>
         {
             string cond = g.Bools([3, 1], true, false, true);
@@ -59,7 +59,7 @@ public sealed class ElementwiseGradientTests
         });
 
     [Test]
-    public void Cast_between_float_types_passes_the_gradient_back() =>
+    public void CastBetweenFloatTypesPassesTheGradientBack() =>
         GradCheck.Run(g =>
         {
             var x = g.Node("Cast", [g.Param([2, 3])], A("to", (long)DataType.Double));

@@ -23,7 +23,7 @@ public sealed class FixtureGradientTests
         select new TestCaseData(m, loss).SetName($"{m} {loss}");
 
     [TestCaseSource(nameof(Cases))]
-    public void Gradients_match_torch_autograd(string name, string lossName)
+    public void GradientsMatchTorchAutograd(string name, string lossName)
     {
         var model = OnnxModel.Load(Fixtures.Onnx(name));
         using var io = SafetensorsFile.Open(Fixtures.Io(name));

@@ -12,7 +12,7 @@ namespace Amalgam.Engine.Tests.Autodiff;
 public sealed class GradientSessionTests
 {
     [Test]
-    public void Parameters_bound_from_caller_buffers_and_gradients_written_in_place()
+    public void ParametersBoundFromCallerBuffersAndGradientsWrittenInPlace()
     {
         // y = x W^T (Gemm, transB), loss = 0.5 sum y^2, dL/dW = y^T x: reference in float64 here.
         var g = new TinyGraph(17, DataType.Double);
@@ -49,7 +49,7 @@ public sealed class GradientSessionTests
 
     /// <summary>Repeated steps, and steps with one or two intra-op threads, give the same bits.</summary>
     [Test]
-    public void Steps_repeat_bit_for_bit_at_any_thread_count()
+    public void StepsRepeatBitForBitAtAnyThreadCount()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("clip_tiny_op17"));
         var parameters = model.ListInitializers().Where(i => i.DType == DType.F32).Select(i => i.Name).ToList();

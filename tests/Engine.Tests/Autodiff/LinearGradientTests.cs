@@ -35,7 +35,7 @@ public sealed class LinearGradientTests
     [TestCase(new long[] { 3, 3 }, new long[] { 2, 2 }, new long[] { 1, 0, 1, 1 }, new long[] { 1, 1 })]
     [TestCase(new long[] { 2, 3 }, new long[] { 1, 2 }, new long[] { 0, 0, 0, 0 }, new long[] { 2, 1 })]
     [TestCase(new long[] { 3, 3 }, new long[] { 3, 3 }, new long[] { 0, 0, 0, 0 }, new long[] { 1, 1 })]
-    public void Conv2d_input_weight_and_bias(long[] kernel, long[] strides, long[] pads, long[] dilations) =>
+    public void Conv2dInputWeightAndBias(long[] kernel, long[] strides, long[] pads, long[] dilations) =>
         GradCheck.Run(g =>
         {
             string x = g.Param([2, 3, 7, 6]), w = g.Param([4, 3, kernel[0], kernel[1]]), b = g.Param([4]);
@@ -43,6 +43,6 @@ public sealed class LinearGradientTests
         }, type: DataType.Float);
 
     [Test]
-    public void Conv1d_without_bias() =>
+    public void Conv1dWithoutBias() =>
         GradCheck.Run(g => g.Node("Conv", [g.Param([2, 3, 9]), g.Param([2, 3, 3])], A("strides", new long[] { 2 }), A("pads", 1L, 0L)), type: DataType.Float);
 }

@@ -18,11 +18,11 @@ public sealed class LossGradientTests
     [TestCase(GradientLoss.CrossEntropy)]
     [TestCase(GradientLoss.ArgmaxLogProbability)]
     [TestCase(GradientLoss.HalfSumOfSquares)]
-    public void Loss_value_and_gradients(GradientLoss loss) =>
+    public void LossValueAndGradients(GradientLoss loss) =>
         GradCheck.Run(Classifier, loss: loss, labels: loss == GradientLoss.CrossEntropy ? [4, 0, 2] : null);
 
     [Test]
-    public void Losses_at_opset13_and_18() 
+    public void LossesAtOpset13And18() 
     {
         GradCheck.Run(Classifier, opset: 13, loss: GradientLoss.Entropy);
         GradCheck.Run(Classifier, opset: 18, loss: GradientLoss.CrossEntropy, labels: [1, 1, 3]);

@@ -10,7 +10,7 @@ public sealed class NormalizationGradientTests
     [TestCase("Softmax", -1L)]
     [TestCase("LogSoftmax", -2L)]
     [TestCase("LogSoftmax", 2L)]
-    public void Softmax_family(string op, long axis) =>
+    public void SoftmaxFamily(string op, long axis) =>
         GradCheck.Run(g => g.Node("Mul", [g.Node(op, [g.Param([2, 3, 4])], A("axis", axis)), g.Param([4])]));
 
     [TestCase(-1L, true, true)]
@@ -32,7 +32,7 @@ public sealed class NormalizationGradientTests
     /// <summary>Float32 LayerNormalization: the builder reuses the node's Mean and InvStdDev outputs.</summary>
     [TestCase(-1L)]
     [TestCase(1L)]
-    public void LayerNormalization_float32_with_exposed_statistics(long axis) =>
+    public void LayerNormalizationFloat32WithExposedStatistics(long axis) =>
         GradCheck.Run(g =>
         {
             long[] xs = [2, 3, 4];
@@ -44,7 +44,7 @@ public sealed class NormalizationGradientTests
     /// Recognised as a whole, or (when the standard deviation is also used elsewhere) node by node.</summary>
     [TestCase(false)]
     [TestCase(true)]
-    public void Decomposed_layer_norm_at_opset14(bool stdUsedElsewhere) =>
+    public void DecomposedLayerNormAtOpset14(bool stdUsedElsewhere) =>
         GradCheck.Run(g =>
         {
             string x = g.Param([2, 3, 4]);

@@ -11,7 +11,7 @@ public sealed class ShapeGradientTests
     private static string Weighted(TinyGraph g, string y, long[] shape) => g.Node("Mul", [y, g.Param(shape)]);
 
     [Test]
-    public void Reshape_with_zero_and_minus_one() =>
+    public void ReshapeWithZeroAndMinusOne() =>
         GradCheck.Run(g => Weighted(g, g.Node("Reshape", [g.Param([2, 3, 4]), g.Ints(0, -1, 2)]), [2, 6, 2]));
 
     [TestCase(new long[] { 2, 0, 1 })]
@@ -31,7 +31,7 @@ public sealed class ShapeGradientTests
         GradCheck.Run(g => Weighted(g, g.Node("Flatten", [g.Param([2, 3, 4])], A("axis", axis)), outShape));
 
     [Test]
-    public void Unsqueeze_then_squeeze_with_negative_axes_as_inputs() =>
+    public void UnsqueezeThenSqueezeWithNegativeAxesAsInputs() =>
         GradCheck.Run(g =>
         {
             string u = g.Node("Unsqueeze", [g.Param([3, 4]), g.Ints(-1, 0)]);           // [1,3,4,1]
@@ -39,7 +39,7 @@ public sealed class ShapeGradientTests
         }, opset: 13);
 
     [Test]
-    public void Unsqueeze_and_squeeze_with_axes_attributes_before_opset13() =>
+    public void UnsqueezeAndSqueezeWithAxesAttributesBeforeOpset13() =>
         GradCheck.Run(g =>
         {
             string u = g.Node("Unsqueeze", [g.Param([3, 4])], A("axes", new long[] { 1 }));
@@ -48,7 +48,7 @@ public sealed class ShapeGradientTests
 
     [TestCase(-1L)]
     [TestCase(1L)]
-    public void Concat_of_three_with_a_repeated_input(long axis) =>
+    public void ConcatOfThreeWithARepeatedInput(long axis) =>
         GradCheck.Run(g =>
         {
             string a = g.Param([2, 3, 2]);
@@ -59,7 +59,7 @@ public sealed class ShapeGradientTests
     [TestCase(11)]
     [TestCase(13)]
     [TestCase(18)]
-    public void Split_with_an_unused_output(int opset) =>
+    public void SplitWithAnUnusedOutput(int opset) =>
         GradCheck.Run(g =>
         {
             string x = g.Param([2, 6]);
@@ -70,7 +70,7 @@ public sealed class ShapeGradientTests
         }, opset: opset);
 
     [Test]
-    public void Slice_with_negative_starts_axes_and_int64_max_end() =>
+    public void SliceWithNegativeStartsAxesAndInt64MaxEnd() =>
         GradCheck.Run(g =>
         {
             string y = g.Node("Slice", [g.Param([3, 5, 4]), g.Ints(1, -3), g.Ints(long.MaxValue, -1), g.Ints(0, -2)]);
@@ -81,7 +81,7 @@ public sealed class ShapeGradientTests
     [TestCase(new long[] { 0, 2, 3 }, new long[] { 2, 3, 6 })]
     [TestCase(new long[] { 0, 1, 3 }, new long[] { 2, 4, 6 })]
     [TestCase(new long[] { 1, 2, 4 }, new long[] { 2, 3, 5 })]
-    public void Several_slices_of_one_value(long[] starts, long[] ends) =>
+    public void SeveralSlicesOfOneValue(long[] starts, long[] ends) =>
         GradCheck.Run(g =>
         {
             string x = g.Param([2, 6]);
@@ -92,7 +92,7 @@ public sealed class ShapeGradientTests
     /// <summary>Opset 17: ScatterElements with reduction add; opset 14: one-hot product.</summary>
     [TestCase(17)]
     [TestCase(14)]
-    public void Gather_rows_with_repeats_and_a_negative_index(int opset) =>
+    public void GatherRowsWithRepeatsAndANegativeIndex(int opset) =>
         GradCheck.Run(g =>
         {
             string idx = g.Tensor(DataType.Int64, [2, 3], new long[] { 0, 3, 0, -1, 2, 3 }.SelectMany(BitConverter.GetBytes).ToArray());
@@ -103,7 +103,7 @@ public sealed class ShapeGradientTests
     [TestCase(-1L, 17)]
     [TestCase(1L, 14)]
     [TestCase(-1L, 14)]
-    public void Gather_scalar_index_on_an_inner_axis(long axis, int opset) =>
+    public void GatherScalarIndexOnAnInnerAxis(long axis, int opset) =>
         GradCheck.Run(g =>
         {
             string idx = g.Tensor(DataType.Int64, [], BitConverter.GetBytes(1L));
@@ -112,7 +112,7 @@ public sealed class ShapeGradientTests
 
     [TestCase(17)]
     [TestCase(14)]
-    public void Gather_int32_indices_on_axis1_with_repeats(int opset) =>
+    public void GatherInt32IndicesOnAxis1WithRepeats(int opset) =>
         GradCheck.Run(g =>
         {
             string idx = g.Tensor(DataType.Int32, [4], new[] { 2, 0, 2, -2 }.SelectMany(BitConverter.GetBytes).ToArray());
@@ -126,7 +126,7 @@ public sealed class ShapeGradientTests
     /// <summary>torch's export of x.reshape(b, -1) and of expand(n, -1, -1): Shape, Gather, Unsqueeze,
     /// Concat, ConstantOfShape, Equal, Where, Mul computing the target from a data input's shape.</summary>
     [Test]
-    public void Shape_subgraphs_are_evaluated_and_not_differentiated() =>
+    public void ShapeSubgraphsAreEvaluatedAndNotDifferentiated() =>
         GradCheck.Run(g =>
         {
             string data = g.Data([2, 3]);

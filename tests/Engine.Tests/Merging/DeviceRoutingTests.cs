@@ -39,7 +39,7 @@ public sealed class DeviceRoutingTests
     public static IEnumerable<string> DataMethods => MethodRegistry.All.Where(m => m.NeedsData).Select(m => m.Name);
 
     [TestCaseSource(nameof(DataMethods))]
-    public void A_data_dependent_merge_runs_its_sessions_on_the_requested_device(string method)
+    public void ADataDependentMergeRunsItsSessionsOnTheRequestedDevice(string method)
     {
         using var dir = Fixtures.NewTempDir();
         string output = dir.File("out");
@@ -56,7 +56,7 @@ public sealed class DeviceRoutingTests
     }
 
     [Test]
-    public void The_same_merge_on_the_cpu_device_succeeds()
+    public void TheSameMergeOnTheCpuDeviceSucceeds()
     {
         using var dir = Fixtures.NewTempDir();
         var result = Merger.Merge(new MergeRequest
@@ -68,7 +68,7 @@ public sealed class DeviceRoutingTests
     }
 
     [Test]
-    public void Evaluation_runs_on_the_requested_device()
+    public void EvaluationRunsOnTheRequestedDevice()
     {
         using var dir = Fixtures.NewTempDir();
         var (model, data, labels) = Classifier(dir);
@@ -77,7 +77,7 @@ public sealed class DeviceRoutingTests
     }
 
     [Test]
-    public void Gradients_run_on_the_requested_device()
+    public void GradientsRunOnTheRequestedDevice()
     {
         using var dir = Fixtures.NewTempDir();
         var (model, data, _) = Classifier(dir);

@@ -15,7 +15,7 @@ public class MergedOnnxRunsTests
 {
     [TestCase("clip_tiny_op17", null)]
     [TestCase("roberta_tiny_op14", @"^classifier_")]
-    public void Merged_model_runs_and_matches_the_reference_weights(string fixture, string? privateHeads)
+    public void MergedModelRunsAndMatchesTheReferenceWeights(string fixture, string? privateHeads)
     {
         using var dir = Fixtures.NewTempDir();
         string baseOnnx = Fixtures.Onnx(fixture);

@@ -9,7 +9,7 @@ public class RegistryTests
     private static readonly string[] DataDependent = ["regmean", "fisher", "adamerging", "cat"];
 
     [Test]
-    public void Registry_lists_the_contracts_methods_in_order()
+    public void RegistryListsTheContractsMethodsInOrder()
     {
         Assert.That(MethodRegistry.All.Select(m => m.Name), Is.EqualTo(new[]
         {
@@ -19,7 +19,7 @@ public class RegistryTests
     }
 
     [TestCaseSource(typeof(MethodRegistry), nameof(MethodRegistry.All))]
-    public void Spec_NeedsData_matches_the_method_created_with_defaults(MethodSpec spec)
+    public void SpecNeedsDataMatchesTheMethodCreatedWithDefaults(MethodSpec spec)
     {
         var method = spec.Create(new MergeSettings(spec, 3, new Dictionary<string, string>(), 0, new Dictionary<string, double?[]>()));
         Assert.That(spec.NeedsData, Is.EqualTo(method.NeedsData), spec.Name);

@@ -82,7 +82,7 @@ public sealed class OwnHeadsMergeTests
     }
 
     [TestCaseSource(nameof(Methods))]
-    public void OnnxModelsWithHeadsOf2_10_4Classes(string method)
+    public void OnnxModelsWithHeadsOf2104Classes(string method)
     {
         using var dir = Fixtures.NewTempDir();
         Directory.CreateDirectory(dir.File("own"));
@@ -143,7 +143,7 @@ public sealed class OwnHeadsMergeTests
         specs.Select(s => Enumerable.Range(0, (int)s.Count).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray()).ToArray();
 
     [TestCaseSource(nameof(DataFreeMethods))]
-    public void SafetensorsCheckpointsWithHeadsOf2_10_4Classes(string method)
+    public void SafetensorsCheckpointsWithHeadsOf2104Classes(string method)
     {
         foreach (bool headless in new[] { false, true })
         {

@@ -53,7 +53,7 @@ public sealed class MiniLmGradientTests
 
     /// <summary>Checks the torch forward itself: a wrong role or constant in the script would show here first.</summary>
     [Test]
-    public void Forward_logits_match_the_float64_reference()
+    public void ForwardLogitsMatchTheFloat64Reference()
     {
         using var session = OnnxSession.FromBytes(_classifier.ToInlineBytes(), new SessionSettings { IntraOpThreads = 1 });
         using var outputs = session.Run(_inputs, [EncoderClassifier.Logits]);
@@ -69,7 +69,7 @@ public sealed class MiniLmGradientTests
 
     [TestCase("entropy")]
     [TestCase("xent")]
-    public void Gradients_match_torch_autograd(string lossName)
+    public void GradientsMatchTorchAutograd(string lossName)
     {
         var loss = lossName == "entropy" ? GradientLoss.Entropy : GradientLoss.CrossEntropy;
         var parameters = GradRunner.SelectParameters(_classifier, null);

@@ -13,7 +13,7 @@ public sealed class OptimizerTests
     private static readonly long[][] Shapes = [[3, 5], [7], [2, 2, 3]];
 
     [Test]
-    public void Sgd_follows_the_momentum_formula()
+    public void SgdFollowsTheMomentumFormula()
     {
         const float lr = 0.05f, mu = 0.9f, wd = 0.01f;
         var (parameters, grads) = Random(seed: 3);
@@ -53,7 +53,7 @@ public sealed class OptimizerTests
 
     [TestCase(true)]
     [TestCase(false)]
-    public void Adam_follows_the_bias_corrected_formula(bool decoupled)
+    public void AdamFollowsTheBiasCorrectedFormula(bool decoupled)
     {
         var settings = new AdamSettings(LearningRate: 0.01f, Beta1: 0.9f, Beta2: 0.99f, Epsilon: 1e-8f, WeightDecay: 0.1f, DecoupledWeightDecay: decoupled);
         var (parameters, grads) = Random(seed: 5);
@@ -100,7 +100,7 @@ public sealed class OptimizerTests
     }
 
     [Test]
-    public void Learning_rate_can_change_between_steps_and_zero_freezes()
+    public void LearningRateCanChangeBetweenStepsAndZeroFreezes()
     {
         var (parameters, grads) = Random(seed: 9);
         try
@@ -122,7 +122,7 @@ public sealed class OptimizerTests
     }
 
     [Test]
-    public void Missing_or_misshaped_gradients_are_rejected_before_any_update()
+    public void MissingOrMisshapedGradientsAreRejectedBeforeAnyUpdate()
     {
         var (parameters, grads) = Random(seed: 11);
         try

@@ -35,7 +35,7 @@ public sealed class TrainerTests
     }
 
     [Test]
-    public void Training_lowers_the_loss_and_beats_chance_on_held_out_digits()
+    public void TrainingLowersTheLossAndBeatsChanceOnHeldOutDigits()
     {
         using var dir = Fixtures.NewTempDir();
         var model = TinyClassifier.Create(Hidden, seed: 7);
@@ -76,7 +76,7 @@ public sealed class TrainerTests
     }
 
     [Test]
-    public void The_same_seed_gives_bit_identical_weights()
+    public void TheSameSeedGivesBitIdenticalWeights()
     {
         var a = Weights(Request(TinyClassifier.Create(Hidden, seed: 7), seed: 3, threads: 1));
         var b = Weights(Request(TinyClassifier.Create(Hidden, seed: 7), seed: 3, threads: 1));
@@ -89,7 +89,7 @@ public sealed class TrainerTests
 
     /// <summary>Batches of 25 in micro-batches of 5: the same weights on 1, 2 or 3 threads, and still learning.</summary>
     [Test]
-    public void Micro_batches_give_the_same_weights_at_any_thread_count()
+    public void MicroBatchesGiveTheSameWeightsAtAnyThreadCount()
     {
         var model = TinyClassifier.Create(Hidden, seed: 7);
         var one = Request(model, seed: 3, threads: 1) with { MicroBatchSize = 5 };
@@ -114,7 +114,7 @@ public sealed class TrainerTests
     private static float[] FloatsOf(byte[] bytes) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes).ToArray();
 
     [Test]
-    public void Only_the_chosen_parameters_change_and_sgd_can_drive_it()
+    public void OnlyTheChosenParametersChangeAndSgdCanDriveIt()
     {
         var model = TinyClassifier.Create(Hidden, seed: 7);
         var before = model.ListInitializers().ToDictionary(i => i.Name, i => { using var t = model.ReadInitializer(i.Name); return t.Bytes.ToArray(); });
@@ -134,7 +134,7 @@ public sealed class TrainerTests
     }
 
     [Test]
-    public void Samples_that_do_not_fit_the_model_input_are_rejected()
+    public void SamplesThatDoNotFitTheModelInputAreRejected()
     {
         using var wrong = Tensor.Allocate("x", DType.F32, [10, 27, 28]);
         using var labels = Tensor.Allocate("labels", DType.I64, [10]);
@@ -200,7 +200,7 @@ public sealed class VitFineTuneTests
     private const int TrainCount = 500, TestCount = 300;
 
     [Test]
-    public void Fine_tuning_the_vit_fixture_learns_digits()
+    public void FineTuningTheVitFixtureLearnsDigits()
     {
         using var train = MnistPackage.Load(Split.Train);
         using var test = MnistPackage.Load(Split.Test);

@@ -14,7 +14,7 @@ public unsafe class AdaMergingWidthTests
     private static IEnumerable<TestCaseData> Cases() => from width in Widths from n in Lengths select new TestCaseData(width, n);
 
     [TestCaseSource(nameof(Cases))]
-    public void ThetaCombine_WidthBitIdenticalToScalar(string widthName, int n)
+    public void ThetaCombineWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 23 + 4);
@@ -45,7 +45,7 @@ public unsafe class AdaMergingWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void AddInPlace_WidthBitIdenticalToScalar(string widthName, int n)
+    public void AddInPlaceWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 29 + 5);

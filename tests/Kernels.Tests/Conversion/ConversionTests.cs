@@ -122,19 +122,19 @@ public class ConversionTests
     }
 
     [Test]
-    public void BFloat16ToSingle_AllPatterns_Exact() => CheckWiden(Convert16.BFloat16ToSingle, RefBf16ToF32);
+    public void BFloat16ToSingleAllPatternsExact() => CheckWiden(Convert16.BFloat16ToSingle, RefBf16ToF32);
 
     [Test]
-    public void HalfToSingle_AllPatterns_Exact() => CheckWiden(Convert16.HalfToSingle, RefF16ToF32);
+    public void HalfToSingleAllPatternsExact() => CheckWiden(Convert16.HalfToSingle, RefF16ToF32);
 
     [Test]
-    public void SingleToBFloat16_DenseSet_RoundsToNearestEven() => CheckNarrow(DenseBf16.Value, Convert16.SingleToBFloat16, RefF32ToBf16);
+    public void SingleToBFloat16DenseSetRoundsToNearestEven() => CheckNarrow(DenseBf16.Value, Convert16.SingleToBFloat16, RefF32ToBf16);
 
     [Test]
-    public void SingleToHalf_DenseSet_RoundsToNearestEven() => CheckNarrow(DenseF16.Value, Convert16.SingleToHalf, RefF32ToF16);
+    public void SingleToHalfDenseSetRoundsToNearestEven() => CheckNarrow(DenseF16.Value, Convert16.SingleToHalf, RefF32ToF16);
 
     [Test]
-    public void References_AgreeWithSystemHalf()
+    public void ReferencesAgreeWithSystemHalf()
     {
         // Cross-check the f16 references themselves against .NET's scalar Half conversion.
         for (int p = 0; p < 65536; p++)
@@ -175,7 +175,7 @@ public class ConversionTests
     }
 
     [Test]
-    public void NaNs_StayNaN_WithSign()
+    public void NaNsStayNaNWithSign()
     {
         float[] src = [BitConverter.UInt32BitsToSingle(0x7F80_0001), BitConverter.UInt32BitsToSingle(0xFF80_0001), float.NaN];
         var bf = new ushort[3];
@@ -192,7 +192,7 @@ public class ConversionTests
     }
 
     [Test]
-    public void EveryLengthAndOffset_MatchesReference()
+    public void EveryLengthAndOffsetMatchesReference()
     {
         var rng = new Random(3);
         uint[] pool = DenseF16.Value.Concat(DenseBf16.Value).ToArray();
@@ -218,7 +218,7 @@ public class ConversionTests
     }
 
     [Test]
-    public void ShortOrOverlappingDestination_Throws()
+    public void ShortOrOverlappingDestinationThrows()
     {
         Assert.That(() => Convert16.HalfToSingle(new ushort[4], new float[3]), Throws.ArgumentException);
         Assert.That(() => Convert16.SingleToBFloat16(new float[4], new ushort[3]), Throws.ArgumentException);

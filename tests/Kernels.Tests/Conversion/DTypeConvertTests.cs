@@ -17,7 +17,7 @@ public class DTypeConvertTests
     };
 
     [TestCaseSource(nameof(FloatTypes))]
-    public void ToFloat32_ReadsTheRequestedRange(DType dtype)
+    public void ToFloat32ReadsTheRequestedRange(DType dtype)
     {
         const int n = 300;
         var rng = new Random(5);
@@ -52,7 +52,7 @@ public class DTypeConvertTests
     }
 
     [TestCaseSource(nameof(FloatTypes))]
-    public void FromFloat32_WritesOnlyTheRequestedRange(DType dtype)
+    public void FromFloat32WritesOnlyTheRequestedRange(DType dtype)
     {
         var rng = new Random(6);
         float[] src = Enumerable.Range(0, 77).Select(_ => (float)((rng.NextDouble() - 0.5) * 1e4)).ToArray();
@@ -75,7 +75,7 @@ public class DTypeConvertTests
     }
 
     [Test]
-    public void NonFloatTensor_Throws()
+    public void NonFloatTensorThrows()
     {
         using var t = Tensor.Allocate("ids", DType.I64, [4]);
         Assert.That(() => DTypeConvert.ToFloat32(t, new float[4], 0), Throws.ArgumentException.With.Message.Contains("ids"));

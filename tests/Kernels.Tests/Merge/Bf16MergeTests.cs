@@ -79,7 +79,7 @@ public class Bf16MergeTests
     }
 
     [TestCaseSource(nameof(Sizes))]
-    public void SubtractTrim_BitIdenticalToF32KernelAndCountsKept(int n)
+    public void SubtractTrimBitIdenticalToF32KernelAndCountsKept(int n)
     {
         var rng = new System.Random(n * 7 + 1);
         var theta0 = Theta0(rng, n);
@@ -98,7 +98,7 @@ public class Bf16MergeTests
     }
 
     [TestCaseSource(nameof(Sizes))]
-    public void Subtract_BitIdenticalToF32Kernel(int n)
+    public void SubtractBitIdenticalToF32Kernel(int n)
     {
         var rng = new System.Random(n * 5 + 3);
         var theta0 = Theta0(rng, n);

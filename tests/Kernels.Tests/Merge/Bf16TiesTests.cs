@@ -63,7 +63,7 @@ public class Bf16TiesTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void BitIdenticalToF32PathWithKeptCounts_AllModes(int n, int k, bool weighted)
+    public void BitIdenticalToF32PathWithKeptCountsAllModes(int n, int k, bool weighted)
     {
         var rng = new System.Random(n * 31 + k * 7 + (weighted ? 1 : 0));
         var theta0 = Uniform(rng, n, 2).Select((v, i) => i % 2 == 0 ? BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(v) & 0xFFFF0000u) : v).ToArray();

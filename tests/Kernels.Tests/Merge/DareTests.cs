@@ -18,7 +18,7 @@ public class DareTests
     [TestCase(0.1f)]
     [TestCase(0.5f)]
     [TestCase(0.9f)]
-    public void KeptFraction_IsWithinFourSigmaOfOneMinusP(float p)
+    public void KeptFractionIsWithinFourSigmaOfOneMinusP(float p)
     {
         var m = Mask(PhiloxKey.ForTensor(42, 0, "layers.0.weight"), p, Million);
         double kept = m.Sum(b => (double)b);
@@ -27,7 +27,7 @@ public class DareTests
     }
 
     [Test]
-    public void DropRateZeroKeepsAll_OneDropsAll()
+    public void DropRateZeroKeepsAllOneDropsAll()
     {
         var key = PhiloxKey.ForTensor(1, 1, "w");
         Assert.That(Mask(key, 0f, 10_000).All(b => b == 1), Is.True);
@@ -45,7 +45,7 @@ public class DareTests
     [TestCase(63)]
     [TestCase(1000)]
     [TestCase(4099)]
-    public void MaskAndScale_ZeroesDroppedAndScalesKept(int n)
+    public void MaskAndScaleZeroesDroppedAndScalesKept(int n)
     {
         var key = PhiloxKey.ForTensor(9, 2, "t");
         var rng = new System.Random(n);
@@ -62,7 +62,7 @@ public class DareTests
     }
 
     [Test]
-    public void MaskAndScale_PreservesExpectedValue()
+    public void MaskAndScalePreservesExpectedValue()
     {
         // E[mask * tau / (1 - p)] = tau. With tau_i = 1 + (i % 3) the mean of the rescaled values
         // has standard deviation sqrt(p / (1 - p) * mean(tau^2) / n).
@@ -111,7 +111,7 @@ public class DareTests
     }
 
     [Test]
-    public void L1Norms_MatchMaskedSums()
+    public void L1NormsMatchMaskedSums()
     {
         var key = PhiloxKey.ForTensor(8, 1, "y");
         const int n = 4099;

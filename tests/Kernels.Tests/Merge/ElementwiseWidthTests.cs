@@ -27,7 +27,7 @@ public class ElementwiseWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void ElementwiseOps_WidthBitIdenticalToScalar(string widthName, int n)
+    public void ElementwiseOpsWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 7 + 1);
@@ -49,7 +49,7 @@ public class ElementwiseWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void DareMask_WidthBitIdenticalToScalar(string widthName, int n)
+    public void DareMaskWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 11 + 2);

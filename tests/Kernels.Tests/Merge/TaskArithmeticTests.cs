@@ -10,7 +10,7 @@ public class TaskArithmeticTests
         from n in Lengths from k in new[] { 0, 1, 3, 8 } select new TestCaseData(n, k);
 
     [TestCaseSource(nameof(Cases))]
-    public void Merge_MatchesFloat64Formula(int n, int k)
+    public void MergeMatchesFloat64Formula(int n, int k)
     {
         var rng = new System.Random(n * 31 + k);
         var theta0 = Uniform(rng, n);
@@ -37,7 +37,7 @@ public class TaskArithmeticTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void MergeDeltas_MatchesFloat64Formula(int n, int k)
+    public void MergeDeltasMatchesFloat64Formula(int n, int k)
     {
         var rng = new System.Random(n * 17 + k);
         var theta0 = Uniform(rng, n);
@@ -55,7 +55,7 @@ public class TaskArithmeticTests
 
     [TestCase(4099, 5)]
     [TestCase(1000, 8)]
-    public void Merge_TiledEqualsOneShotBitForBit(int n, int k)
+    public void MergeTiledEqualsOneShotBitForBit(int n, int k)
     {
         var rng = new System.Random(n + k);
         var theta0 = Uniform(rng, n);
@@ -73,7 +73,7 @@ public class TaskArithmeticTests
     }
 
     [TestCaseSource(typeof(MergeTestData), nameof(Lengths))]
-    public void SubtractInto_And_AddScaled_MatchFloat64(int n)
+    public void SubtractIntoAndAddScaledMatchFloat64(int n)
     {
         var rng = new System.Random(n);
         var a = Uniform(rng, n);

@@ -15,7 +15,7 @@ public class TiesPipelineTests
     [TestCase(0.3, TiesMergeMode.Mean)]
     [TestCase(0.05, TiesMergeMode.Sum)]
     [TestCase(1.0, TiesMergeMode.Max)]
-    public void GlobalTrimMajoritySign_MatchesSpecInFloat64(double density, TiesMergeMode mode)
+    public void GlobalTrimMajoritySignMatchesSpecInFloat64(double density, TiesMergeMode mode)
     {
         int[] sizes = [1000, 4099, 17];
         const int tasks = 3;

@@ -24,7 +24,7 @@ public class TiesTests
     private static double W(float[] weights, int t) => weights.Length == 0 ? 1.0 : weights[t];
 
     [TestCaseSource(nameof(Cases))]
-    public void ElectSign_IsSignOfWeightedSum(int n, int k, bool weighted)
+    public void ElectSignIsSignOfWeightedSum(int n, int k, bool weighted)
     {
         var (tiles, weights) = Data(n, k, weighted);
         var gamma = new float[n];
@@ -61,7 +61,7 @@ public class TiesTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void DisjointMerge_MatchesFloat64Reference_AllModes(int n, int k, bool weighted)
+    public void DisjointMergeMatchesFloat64ReferenceAllModes(int n, int k, bool weighted)
     {
         var (tiles, weights) = Data(n, k, weighted);
         var set = new TileSet(Stack(tiles), k, n);
@@ -83,7 +83,7 @@ public class TiesTests
 
     /// <summary>The fused merge pass must give exactly the bits of ElectSign, DisjointMerge, AddScaled in turn (tested above against f64).</summary>
     [TestCaseSource(nameof(Cases))]
-    public void ElectMergeAddScaled_BitIdenticalToThePasses(int n, int k, bool weighted)
+    public void ElectMergeAddScaledBitIdenticalToThePasses(int n, int k, bool weighted)
     {
         var (tiles, weights) = Data(n, k, weighted);
         var set = new TileSet(Stack(tiles), k, n);
@@ -102,7 +102,7 @@ public class TiesTests
     }
 
     [Test]
-    public void DisjointMerge_HandComputedElement()
+    public void DisjointMergeHandComputedElement()
     {
         // Tasks +1, -3, +2 at one element: sum 0 -> elected +1 (zero sign plus): agreeing +1, +2.
         float[] stacked = [1f, -3f, 2f];
@@ -124,7 +124,7 @@ public class TiesTests
     }
 
     [TestCaseSource(typeof(MergeTestData), nameof(Lengths))]
-    public void Trim_And_SubtractTrim_MatchReference(int n)
+    public void TrimAndSubtractTrimMatchReference(int n)
     {
         var rng = new System.Random(n);
         var a = Grid(rng, n);
@@ -173,11 +173,11 @@ public class TiesTests
     [TestCase(1000, 0.0, 0)]
     [TestCase(7, 1.0, 7)]
     [TestCase(0, 0.5, 0)]
-    public void KeepCount_FloorsAndKeepsAtLeastOne(long count, double density, long expected) =>
+    public void KeepCountFloorsAndKeepsAtLeastOne(long count, double density, long expected) =>
         Assert.That(Ties.KeepCount(count, density), Is.EqualTo(expected));
 
     [Test]
-    public void TrimTensorInPlace_KeepsExactlyTheCount_LowerIndexWinsTies()
+    public void TrimTensorInPlaceKeepsExactlyTheCountLowerIndexWinsTies()
     {
         float[] tau = [0.5f, -2f, 0.5f, 2f, -0.5f, 1f, 0f];
         Ties.TrimTensorInPlace(tau, 0.5); // keep 3: both |2| entries, then |1|

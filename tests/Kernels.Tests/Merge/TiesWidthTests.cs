@@ -46,7 +46,7 @@ public unsafe class TiesWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void TiesKernels_WidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
+    public void TiesKernelsWidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
     {
         var width = VectorWidthCases.RequireAccelerated(widthName);
         var rng = new System.Random(n * 13 + k * 5 + (weighted ? 1 : 0));
@@ -84,7 +84,7 @@ public unsafe class TiesWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void Bf16TiesMerge_WidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
+    public void Bf16TiesMergeWidthBitIdenticalToScalar(string widthName, int n, int k, bool weighted)
     {
         var width = VectorWidthCases.RequireAccelerated(widthName);
         var rng = new System.Random(n * 17 + k * 3 + (weighted ? 1 : 0));

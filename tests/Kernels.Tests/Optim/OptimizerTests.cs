@@ -45,7 +45,7 @@ public class OptimizerTests
     }
 
     [Test]
-    public void Sgd_FiveStepsMatchFloat64Formula([ValueSource(nameof(Lengths))] int n, [Values(0f, 0.01f)] float wd)
+    public void SgdFiveStepsMatchFloat64Formula([ValueSource(nameof(Lengths))] int n, [Values(0f, 0.01f)] float wd)
     {
         var rng = new System.Random(n + 7);
         float[] p = Uniform(rng, n), v = new float[n];
@@ -61,7 +61,7 @@ public class OptimizerTests
     }
 
     [Test]
-    public void Adam_FiveStepsMatchFloat64Formula([ValueSource(nameof(Lengths))] int n, [Values(0f, 0.05f)] float wd, [Values(true, false)] bool decoupled)
+    public void AdamFiveStepsMatchFloat64Formula([ValueSource(nameof(Lengths))] int n, [Values(0f, 0.05f)] float wd, [Values(true, false)] bool decoupled)
     {
         var rng = new System.Random(n + 11);
         var s = new AdamSettings(0.01f, WeightDecay: wd, DecoupledWeightDecay: decoupled);
@@ -80,7 +80,7 @@ public class OptimizerTests
     }
 
     [Test]
-    public void Adam_FirstStepMovesEachParameterByLearningRateTimesSign()
+    public void AdamFirstStepMovesEachParameterByLearningRateTimesSign()
     {
         // At t = 1, m_hat = g and v_hat = g^2, so the step is lr * g / (|g| + eps) ~ lr * sign(g).
         float[] p = [1f, 1f, 1f, 1f, 1f], g = [3f, -0.5f, 1e-2f, -40f, 0f];
@@ -107,7 +107,7 @@ public class OptimizerTests
     private static readonly float[] TorchAdamL2 = [0.49054271f, -1.22879434f, 1.97160411f, 0.0154071515f, 2.97927475f, -0.772387385f, 1.51471031f];
 
     [Test]
-    public void Sgd_MatchesValuesSavedFromTorch()
+    public void SgdMatchesValuesSavedFromTorch()
     {
         float[] p = (float[])P0.Clone(), v = new float[P0.Length];
         foreach (var g in Grads) SgdMomentum.Step(p, g, v, 0.1f, 0.9f);
@@ -117,7 +117,7 @@ public class OptimizerTests
     [TestCase(0f, true, "adam")]
     [TestCase(0.1f, true, "adamw")]
     [TestCase(0.1f, false, "adam_l2")]
-    public void Adam_MatchesValuesSavedFromTorch(float wd, bool decoupled, string which)
+    public void AdamMatchesValuesSavedFromTorch(float wd, bool decoupled, string which)
     {
         float[] expected = which switch { "adam" => TorchAdam, "adamw" => TorchAdamW, _ => TorchAdamL2 };
         float[] p = (float[])P0.Clone(), m = new float[P0.Length], v = new float[P0.Length];

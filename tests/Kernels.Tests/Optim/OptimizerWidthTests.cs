@@ -15,7 +15,7 @@ public class OptimizerWidthTests
     private static IEnumerable<TestCaseData> Cases() => from width in Widths from n in Lengths select new TestCaseData(width, n);
 
     [TestCaseSource(nameof(Cases))]
-    public void Adam_WidthBitIdenticalToScalar(string widthName, int n)
+    public void AdamWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 31 + 6);
@@ -43,7 +43,7 @@ public class OptimizerWidthTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void SgdMomentum_WidthBitIdenticalToScalar(string widthName, int n)
+    public void SgdMomentumWidthBitIdenticalToScalar(string widthName, int n)
     {
         var width = RequireAccelerated(widthName);
         var rng = new System.Random(n * 37 + 7);

@@ -29,7 +29,7 @@ public class PartitionerTests
     }
 
     [Test]
-    public void Boundaries_DependOnlyOnLengthAndChunkSize_AndAreAligned()
+    public void BoundariesDependOnlyOnLengthAndChunkSizeAndAreAligned()
     {
         foreach (long n in Lengths)
             foreach (int elementSize in new[] { 1, 2, 4, 8 })
@@ -50,7 +50,7 @@ public class PartitionerTests
     }
 
     [Test]
-    public void ChunkSize_IsRoundedUpToWholeCacheLines()
+    public void ChunkSizeIsRoundedUpToWholeCacheLines()
     {
         Assert.That(ChunkPlan.ForElementSize(1000, 4, 1).ChunkElements, Is.EqualTo(16));
         Assert.That(ChunkPlan.ForElementSize(1000, 4, 65).ChunkElements, Is.EqualTo(32));
@@ -62,7 +62,7 @@ public class PartitionerTests
     }
 
     [Test]
-    public void FloatSumReduction_IsBitIdenticalAcrossThreadCounts()
+    public void FloatSumReductionIsBitIdenticalAcrossThreadCounts()
     {
         var rng = new Random(11);
         // Magnitudes spread over many binades make float addition order-sensitive.
@@ -88,13 +88,13 @@ public class PartitionerTests
     }
 
     [Test]
-    public void Reduce_OfEmptyPlan_ReturnsEmptyValue()
+    public void ReduceOfEmptyPlanReturnsEmptyValue()
     {
         Assert.That(ParallelChunks.Reduce(new ChunkPlan(0, 16), _ => 1.0, (a, b) => a + b, -5.0, 4), Is.EqualTo(-5.0));
     }
 
     [Test]
-    public void ExceptionInABody_PropagatesUnwrapped()
+    public void ExceptionInABodyPropagatesUnwrapped()
     {
         var plan = new ChunkPlan(1000, 10);
         foreach (int threads in ThreadCounts)
@@ -103,7 +103,7 @@ public class PartitionerTests
     }
 
     [Test]
-    public void MaxThreads_IsUsedByDefault_AndRejectsZero()
+    public void MaxThreadsIsUsedByDefaultAndRejectsZero()
     {
         int saved = Parallelism.MaxThreads;
         try

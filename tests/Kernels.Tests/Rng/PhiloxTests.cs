@@ -14,14 +14,14 @@ public class PhiloxTests
     ];
 
     [TestCaseSource(nameof(KnownAnswers))]
-    public void Block_MatchesRandom123KnownAnswers(uint[] v)
+    public void BlockMatchesRandom123KnownAnswers(uint[] v)
     {
         var (x0, x1, x2, x3) = Philox.Block(v[0], v[1], v[2], v[3], v[4], v[5]);
         Assert.That(new[] { x0, x1, x2, x3 }, Is.EqualTo(v[6..10]));
     }
 
     [Test]
-    public void FillBits_ElementIsWordOfItsBlock()
+    public void FillBitsElementIsWordOfItsBlock()
     {
         // Element i = word i % 4 of the block at counter (i / 4, stream).
         // Zero key and stream: elements 0..3 are the first known answer (counter 0, key 0).
@@ -38,7 +38,7 @@ public class PhiloxTests
     [TestCase(1L, 999)]
     [TestCase(3L, 4099)]
     [TestCase(0xFFFF_FFF0L * 4 + 2, 777)] // block counter crosses 2^32: carry into the second word
-    public void FillBits_VectorPathsEqualScalarPath(long start, int length)
+    public void FillBitsVectorPathsEqualScalarPath(long start, int length)
     {
         var key = PhiloxKey.ForTensor(42, 3, "model.layers.0.mlp.up_proj.weight");
         var fast = new uint[length];
@@ -49,7 +49,7 @@ public class PhiloxTests
     }
 
     [Test]
-    public void FillBits_ChunkedEqualsOneShot()
+    public void FillBitsChunkedEqualsOneShot()
     {
         var key = PhiloxKey.ForTensor(7, 0, "w");
         const int n = 5000;
@@ -67,7 +67,7 @@ public class PhiloxTests
     }
 
     [Test]
-    public void FillUniform_Is24BitFractionOfTheBits()
+    public void FillUniformIs24BitFractionOfTheBits()
     {
         var key = PhiloxKey.ForTensor(1, 2, "x");
         const int n = 4099;
@@ -86,11 +86,11 @@ public class PhiloxTests
     [TestCase("", 0xcbf29ce484222325UL)]
     [TestCase("a", 0xaf63dc4c8601ec8cUL)]
     [TestCase("foobar", 0x85944171f73967e8UL)]
-    public void StableNameHash_IsFnv1a64(string name, ulong expected) =>
+    public void StableNameHashIsFnv1a64(string name, ulong expected) =>
         Assert.That(PhiloxKey.StableNameHash(name), Is.EqualTo(expected));
 
     [Test]
-    public void StableNameHash_HashesUtf8Bytes()
+    public void StableNameHashHashesUtf8Bytes()
     {
         // FNV-1a over the two UTF-8 bytes of U+00E9, computed by hand from the definition.
         ulong h = 0xcbf29ce484222325UL;
@@ -103,7 +103,7 @@ public class PhiloxTests
     }
 
     [Test]
-    public void ForTensor_SeparatesSeedTaskAndName()
+    public void ForTensorSeparatesSeedTaskAndName()
     {
         var a = PhiloxKey.ForTensor(42, 0, "w");
         Assert.That(PhiloxKey.ForTensor(42, 1, "w"), Is.Not.EqualTo(a));

@@ -13,7 +13,7 @@ public class MagnitudeHistogramTests
         select new TestCaseData(kind, n);
 
     [TestCaseSource(nameof(Cases))]
-    public void KthLargest_EqualsFullSort_ForEveryRankKind(string kind, int n)
+    public void KthLargestEqualsFullSortForEveryRankKind(string kind, int n)
     {
         var x = Make(kind, n, n);
         var sorted = MagnitudesDescending(x);
@@ -94,7 +94,7 @@ public class MagnitudeHistogramTests
     [TestCase("normal", 1001)]
     [TestCase("ties", 4099)]
     [TestCase("denormal", 500)]
-    public void Quantiles_MatchMathNetR7(string kind, int n)
+    public void QuantilesMatchMathNetR7(string kind, int n)
     {
         // R7 (Hyndman and Fan type 7) is numpy's default linear interpolation.
         var x = Make(kind, n, 7 * n);

@@ -15,7 +15,7 @@ public class MagnitudeSelectTests
     private static long[] Keeps(int n) => new long[] { 0, 1, n / 2, n - 1, n, n + 5 }.Where(k => k >= 0).Distinct().ToArray();
 
     [TestCaseSource(nameof(Cases))]
-    public void KthLargest_EqualsFullSort(string kind, int n)
+    public void KthLargestEqualsFullSort(string kind, int n)
     {
         if (n == 0) return;
         var x = Make(kind, n, 3 * n);
@@ -25,7 +25,7 @@ public class MagnitudeSelectTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void TopK_KeepsExactlyTheFirstRanks_LowerIndexWinsTies(string kind, int n)
+    public void TopKKeepsExactlyTheFirstRanksLowerIndexWinsTies(string kind, int n)
     {
         var x = Make(kind, n, 5 * n + 1);
         var order = RankOrder(x);
@@ -44,7 +44,7 @@ public class MagnitudeSelectTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void DropBottomTop_KeepsTheMiddleRanks(string kind, int n)
+    public void DropBottomTopKeepsTheMiddleRanks(string kind, int n)
     {
         var x = Make(kind, n, 11 * n + 2);
         var order = RankOrder(x);
@@ -61,7 +61,7 @@ public class MagnitudeSelectTests
     }
 
     [Test]
-    public void TopK_AllEqual_KeepsTheLowestIndices()
+    public void TopKAllEqualKeepsTheLowestIndices()
     {
         var x = Enumerable.Repeat(-3f, 6000).ToArray();
         var mask = new byte[x.Length];

@@ -5,7 +5,7 @@ namespace Amalgam.Kernels.Tests.Tensors;
 public unsafe class TensorTests
 {
     [Test]
-    public void Allocate_Is64ByteAligned_AndZeroed()
+    public void AllocateIs64ByteAlignedAndZeroed()
     {
         foreach (DType dtype in Enum.GetValues<DType>())
             foreach (long[] shape in new[] { new long[] { 1 }, [3], [7, 5], [1000] })
@@ -18,7 +18,7 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void ZeroDimTensor_HasOneElement()
+    public void ZeroDimTensorHasOneElement()
     {
         using var t = Tensor.Allocate("scalar", DType.F64, ReadOnlySpan<long>.Empty);
         Assert.That(t.Rank, Is.Zero);
@@ -29,7 +29,7 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void EmptyTensor_HasZeroBytes()
+    public void EmptyTensorHasZeroBytes()
     {
         foreach (long[] shape in new[] { new long[] { 0 }, [3, 0], [0, 5, 2] })
         {
@@ -41,7 +41,7 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void View_KeepsMappedStorageAlive_AfterOwnerDispose()
+    public void ViewKeepsMappedStorageAliveAfterOwnerDispose()
     {
         string path = Path.Combine(Path.GetTempPath(), $"amalgam-tensor-{Guid.NewGuid():N}.bin");
         float[] values = [1.5f, -2f, 3.25f, 4f, 5f, 6f];
@@ -63,7 +63,7 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void View_KeepsNativeStorageAlive_AfterOwnerDispose()
+    public void ViewKeepsNativeStorageAliveAfterOwnerDispose()
     {
         var storage = new NativeStorage(64);
         new Span<int>(storage.Pointer, 16).Fill(42);
@@ -73,14 +73,14 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void View_OutsideStorage_Throws()
+    public void ViewOutsideStorageThrows()
     {
         using var storage = new NativeStorage(64);
         Assert.That(() => Tensor.View("v", DType.F32, [10], storage, byteOffset: 40), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("'v'"));
     }
 
     [Test]
-    public void Write_OnReadOnlyTensor_Throws()
+    public void WriteOnReadOnlyTensorThrows()
     {
         string path = Path.Combine(Path.GetTempPath(), $"amalgam-tensor-{Guid.NewGuid():N}.bin");
         File.WriteAllBytes(path, new byte[16]);
@@ -99,7 +99,7 @@ public unsafe class TensorTests
     }
 
     [Test]
-    public void Read_WithMismatchedElementType_Throws()
+    public void ReadWithMismatchedElementTypeThrows()
     {
         using var t = Tensor.Allocate("w", DType.F32, [4]);
         Assert.That(() => t.Read<double>(), Throws.InvalidOperationException.With.Message.Contains("'w'"));

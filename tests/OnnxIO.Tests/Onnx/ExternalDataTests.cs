@@ -9,7 +9,7 @@ namespace Amalgam.OnnxIO.Tests.Onnx;
 public class ExternalDataTests
 {
     [Test]
-    public void External_Model_Reads_The_Same_Values_As_The_Inline_Model()
+    public void ExternalModelReadsTheSameValuesAsTheInlineModel()
     {
         // onnx.save_model wrote the external variant from vit_tiny_op17; both must give the same tensors.
         var inline = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op17"));
@@ -28,7 +28,7 @@ public class ExternalDataTests
     }
 
     [Test]
-    public void Saving_The_External_Model_Inline_Reproduces_The_Original_File()
+    public void SavingTheExternalModelInlineReproducesTheOriginalFile()
     {
         using var dir = Fixtures.NewTempDir();
         var external = OnnxModel.Load(Fixtures.Onnx(Fixtures.External));
@@ -38,7 +38,7 @@ public class ExternalDataTests
     }
 
     [Test]
-    public void External_Model_Round_Trips_Through_Our_External_Writer()
+    public void ExternalModelRoundTripsThroughOurExternalWriter()
     {
         using var dir = Fixtures.NewTempDir();
         var source = OnnxModel.Load(Fixtures.Onnx(Fixtures.External));
@@ -64,7 +64,7 @@ public class ExternalDataTests
     }
 
     [Test]
-    public void Threshold_Moves_Only_Large_Initializers()
+    public void ThresholdMovesOnlyLargeInitializers()
     {
         using var dir = Fixtures.NewTempDir();
         var model = OnnxModel.Load(Fixtures.Onnx("clip_tiny_op17"));
@@ -81,7 +81,7 @@ public class ExternalDataTests
     }
 
     [Test]
-    public void Auto_Save_Keeps_An_External_Model_External_In_Its_New_Folder()
+    public void AutoSaveKeepsAnExternalModelExternalInItsNewFolder()
     {
         using var dir = Fixtures.NewTempDir();
         var model = OnnxModel.Load(Fixtures.Onnx(Fixtures.External));
@@ -94,7 +94,7 @@ public class ExternalDataTests
     }
 
     [Test]
-    public void Saving_Over_Itself_Reads_The_Old_Data_Before_Replacing_It()
+    public void SavingOverItselfReadsTheOldDataBeforeReplacingIt()
     {
         using var dir = Fixtures.NewTempDir();
         string data = Fixtures.External + ".onnx.data";
@@ -126,7 +126,7 @@ public class ExternalDataTests
     [TestCase("sub/../../x.data")]
     [TestCase("/etc/hostname")]
     [TestCase("")]
-    public void Location_Outside_The_Folder_Is_Rejected(string location)
+    public void LocationOutsideTheFolderIsRejected(string location)
     {
         var e = Assert.Throws<BadInputException>(() => LoadWithEditedReference(location, null, null));
         Assert.That(e!.Message, Does.Contain("conv_proj.weight"));
@@ -136,14 +136,14 @@ public class ExternalDataTests
     [TestCase("0", "1000000", "past the end")]
     [TestCase("-5", null, "invalid offset")]
     [TestCase("0", "12", "needs")]
-    public void Range_Outside_The_Data_File_Is_Rejected(string offset, string? length, string expectedText)
+    public void RangeOutsideTheDataFileIsRejected(string offset, string? length, string expectedText)
     {
         var e = Assert.Throws<BadInputException>(() => LoadWithEditedReference(null, offset, length));
         Assert.That(e!.Message, Does.Contain(expectedText).And.Contain("conv_proj.weight"));
     }
 
     [Test]
-    public void Missing_Data_File_Is_Rejected()
+    public void MissingDataFileIsRejected()
     {
         var e = Assert.Throws<BadInputException>(() => LoadWithEditedReference("absent.data", null, null));
         Assert.That(e!.Message, Does.Contain("absent.data"));

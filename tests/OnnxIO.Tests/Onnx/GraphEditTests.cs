@@ -8,7 +8,7 @@ namespace Amalgam.OnnxIO.Tests.Onnx;
 public class GraphEditTests
 {
     [Test]
-    public void AddOutputs_Appends_Intermediate_Values_Once()
+    public void AddOutputsAppendsIntermediateValuesOnce()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op17"));
         var layerNorm = model.Graph.Node.First(n => n.OpType == "LayerNormalization");
@@ -24,14 +24,14 @@ public class GraphEditTests
     }
 
     [Test]
-    public void AddOutputs_Of_An_Unknown_Value_Is_Bad_Input()
+    public void AddOutputsOfAnUnknownValueIsBadInput()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op17"));
         Assert.That(() => model.AddOutputs(["no_such_value"]), Throws.TypeOf<BadInputException>().With.Message.Contain("'no_such_value'"));
     }
 
     [Test]
-    public void Promote_Turns_Initializers_Into_Typed_Inputs()
+    public void PromoteTurnsInitializersIntoTypedInputs()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("roberta_tiny_op17"));
         model.PromoteInitializersToInputs(["word_embeddings.weight"]);

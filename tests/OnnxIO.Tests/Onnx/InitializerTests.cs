@@ -12,7 +12,7 @@ public class InitializerTests
     private static IEnumerable<string> AllModels => Fixtures.Models;
 
     [TestCaseSource(nameof(AllModels))]
-    public void Initializers_Equal_The_Torch_Parameters_The_Script_Saved(string name)
+    public void InitializersEqualTheTorchParametersTheScriptSaved(string name)
     {
         using var io = SafetensorsFile.Open(Fixtures.Io(name));
         var saved = io.Names.Where(n => n.StartsWith("init.", StringComparison.Ordinal)).ToList();
@@ -30,7 +30,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void List_Reports_Names_Types_And_Shapes_In_File_Order()
+    public void ListReportsNamesTypesAndShapesInFileOrder()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("roberta_tiny_op17"));
         var list = model.ListInitializers();
@@ -42,7 +42,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void Typed_Fields_Decode_Like_Raw_Data()
+    public void TypedFieldsDecodeLikeRawData()
     {
         // Same values three ways: raw_data, float_data, and int32_data holding float16 bit patterns.
         float[] values = [1.5f, -2.25f, 0f, 3e-5f, float.MaxValue, -0f];
@@ -78,7 +78,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void Wrong_Value_Count_Or_Unsupported_Type_Is_Bad_Input()
+    public void WrongValueCountOrUnsupportedTypeIsBadInput()
     {
         var shortRaw = new TensorProto { Name = "short", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[8]) };
         shortRaw.Dims.Add(3);
@@ -103,7 +103,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void Replace_Changes_Only_That_Tensor()
+    public void ReplaceChangesOnlyThatTensor()
     {
         const string name = "encoder.layers.encoder_layer_0.ln_1.weight";
         using var dir = Fixtures.NewTempDir();
@@ -131,7 +131,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void Replace_With_Another_DType_Or_Shape_Is_Rejected()
+    public void ReplaceWithAnotherDTypeOrShapeIsRejected()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("clip_tiny_op17"));
         using var wrongShape = Tensor.Allocate("x", DType.F32, [16, 32]);
@@ -141,7 +141,7 @@ public class InitializerTests
     }
 
     [Test]
-    public void Replacing_An_External_Tensor_Stores_It_Inline_Until_Saved_External()
+    public void ReplacingAnExternalTensorStoresItInlineUntilSavedExternal()
     {
         using var dir = Fixtures.NewTempDir();
         var model = OnnxModel.Load(Fixtures.Onnx(Fixtures.External));

@@ -23,26 +23,26 @@ public class MalformedOnnxTests
     [TestCase(0.5)]
     [TestCase(0.9)]
     [TestCase(0.999)]
-    public void Truncated_File(double keep)
+    public void TruncatedFile(double keep)
     {
         byte[] full = File.ReadAllBytes(Fixtures.Onnx("roberta_tiny_op17"));
         LoadBytes(full[..(int)(full.Length * keep)]);
     }
 
     [Test]
-    public void Empty_File_Has_No_Graph() => Assert.That(LoadBytes([]).Message, Does.Contain("no graph"));
+    public void EmptyFileHasNoGraph() => Assert.That(LoadBytes([]).Message, Does.Contain("no graph"));
 
     [Test]
-    public void Missing_File() =>
+    public void MissingFile() =>
         Assert.That(() => OnnxModel.Load("/nonexistent/model.onnx"), Throws.TypeOf<BadInputException>().With.Message.Contain("/nonexistent/model.onnx"));
 
     [TestCase(6)]   // wire types 6 and 7 do not exist
     [TestCase(7)]
     [TestCase(4)]   // end-group with no group open
-    public void Invalid_Wire_Type(int wireType) => LoadBytes([.. Tag(1, 0), 8, .. Tag(3, wireType), 0]);
+    public void InvalidWireType(int wireType) => LoadBytes([.. Tag(1, 0), 8, .. Tag(3, wireType), 0]);
 
     [Test]
-    public void Known_Field_With_Mismatched_Wire_Type_Is_Kept_As_Unknown_Not_Misread()
+    public void KnownFieldWithMismatchedWireTypeIsKeptAsUnknownNotMisread()
     {
         // ir_version (field 1) sent as fixed32: protobuf keeps it as an unknown field; the model then
         // fails only because it has no graph, never by misreading the bytes.
@@ -52,13 +52,13 @@ public class MalformedOnnxTests
     [TestCase(0x7FFF_FFFFUL)]
     [TestCase(0xFFFF_FFFF_FFUL)]
     [TestCase(100UL)]
-    public void Length_Prefix_Past_The_End(ulong length) => LoadBytes([.. Tag(7, 2), .. Varint(length), 1, 2, 3]);
+    public void LengthPrefixPastTheEnd(ulong length) => LoadBytes([.. Tag(7, 2), .. Varint(length), 1, 2, 3]);
 
     [Test]
-    public void Overlong_Varint() => LoadBytes([.. Tag(1, 0), .. Enumerable.Repeat((byte)0xFF, 11), 1]);
+    public void OverlongVarint() => LoadBytes([.. Tag(1, 0), .. Enumerable.Repeat((byte)0xFF, 11), 1]);
 
     [Test]
-    public void Deeply_Nested_Subgraphs()
+    public void DeeplyNestedSubgraphs()
     {
         // graph -> node -> attribute.g -> graph ... 60 times: 180 levels, over the limit of 100.
         byte[] graph = [];
@@ -73,7 +73,7 @@ public class MalformedOnnxTests
     }
 
     [Test]
-    public void Moderately_Nested_Subgraphs_Load()
+    public void ModeratelyNestedSubgraphsLoad()
     {
         byte[] graph = [];
         for (int i = 0; i < 20; i++)
@@ -88,7 +88,7 @@ public class MalformedOnnxTests
     }
 
     [Test]
-    public void Deeply_Nested_Unknown_Groups()
+    public void DeeplyNestedUnknownGroups()
     {
         // 5000 nested start-group tags of an unknown field: skipping them must hit the recursion limit.
         byte[] open = Tag(99, 3), close = Tag(99, 4);
@@ -99,7 +99,7 @@ public class MalformedOnnxTests
     }
 
     [Test]
-    public void Invalid_Utf8_In_A_String_Field_Is_Replaced_Not_Thrown()
+    public void InvalidUtf8InAStringFieldIsReplacedNotThrown()
     {
         // producer_name (field 2) with bytes that are not UTF-8: protobuf decodes them to U+FFFD.
         byte[] graph = [.. Tag(2, 2), 1, (byte)'g'];
@@ -112,7 +112,7 @@ public class MalformedOnnxTests
     }
 
     [Test]
-    public void Duplicate_Initializer_Names()
+    public void DuplicateInitializerNames()
     {
         var model = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op14"));
         model.Graph.Initializer.Add(model.Graph.Initializer[0].Clone());
@@ -122,7 +122,7 @@ public class MalformedOnnxTests
     /// <summary>Random byte changes to a fixture: loading, and then listing, reading and comparing
     /// every initializer, either works or throws BadInputException, nothing else.</summary>
     [Test]
-    public void Random_Byte_Mutations_Give_Only_BadInput()
+    public void RandomByteMutationsGiveOnlyBadInput()
     {
         byte[] original = File.ReadAllBytes(Fixtures.Onnx("roberta_tiny_op14"));
         var reference = OnnxModel.Load(Fixtures.Onnx("roberta_tiny_op14"));

@@ -11,7 +11,7 @@ public class OnnxModelComparerTests
     private static ModelProto Load(string name) => OnnxModel.Load(Fixtures.Onnx(name)).Proto;
 
     [TestCaseSource(nameof(AllModels))]
-    public void A_Model_Matches_Itself_And_An_Edited_Copy_Of_Its_Weights(string name)
+    public void AModelMatchesItselfAndAnEditedCopyOfItsWeights(string name)
     {
         var a = Load(name);
         var b = a.Clone();
@@ -21,7 +21,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Changed_Attribute_Is_Named()
+    public void ChangedAttributeIsNamed()
     {
         var a = Load("vit_tiny_op17");
         var b = a.Clone();
@@ -33,7 +33,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Changed_Constant_Tensor_Is_Named()
+    public void ChangedConstantTensorIsNamed()
     {
         var a = Load("roberta_tiny_op14");
         var b = a.Clone();
@@ -47,7 +47,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Renamed_Node_Input_Is_Named()
+    public void RenamedNodeInputIsNamed()
     {
         var a = Load("clip_tiny_op14");
         var b = a.Clone();
@@ -60,7 +60,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Different_Initializer_Shape_Type_Or_Name_Is_Named()
+    public void DifferentInitializerShapeTypeOrNameIsNamed()
     {
         var a = Load("roberta_tiny_op17");
         var b = a.Clone();
@@ -79,7 +79,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Opset_14_And_17_Exports_Differ_And_The_List_Is_Capped()
+    public void Opset14And17ExportsDifferAndTheListIsCapped()
     {
         var capped = OnnxModelComparer.Compare(Load("vit_tiny_op14"), Load("vit_tiny_op17"), maxDifferences: 5);
         Assert.That(capped, Has.Count.EqualTo(5));
@@ -91,7 +91,7 @@ public class OnnxModelComparerTests
     }
 
     [Test]
-    public void Different_Graph_Input_Type_Is_Named()
+    public void DifferentGraphInputTypeIsNamed()
     {
         var a = Load("roberta_tiny_op17");
         var b = a.Clone();
@@ -118,7 +118,7 @@ public class OnnxModelComparerPrivateTests
     }
 
     [Test]
-    public void A_Head_Of_Another_Class_Count_Differs_Only_In_What_Is_Private()
+    public void AHeadOfAnotherClassCountDiffersOnlyInWhatIsPrivate()
     {
         var a = Load("roberta_tiny_op17");
         var b = WithFiveClasses(a);
@@ -133,7 +133,7 @@ public class OnnxModelComparerPrivateTests
     }
 
     [Test]
-    public void A_Private_Initializer_May_Be_Absent_From_One_Model_A_Shared_One_May_Not()
+    public void APrivateInitializerMayBeAbsentFromOneModelASharedOneMayNot()
     {
         var a = Load("roberta_tiny_op17");
         var b = a.Clone();
@@ -148,7 +148,7 @@ public class OnnxModelComparerPrivateTests
     }
 
     [Test]
-    public void Differences_Outside_The_Private_Parameters_Are_Still_Named()
+    public void DifferencesOutsideThePrivateParametersAreStillNamed()
     {
         var a = Load("roberta_tiny_op17");
         var b = WithFiveClasses(a);

@@ -10,7 +10,7 @@ public class OnnxModelRoundTripTests
     private static IEnumerable<string> AllModels => Fixtures.Models;
 
     [TestCaseSource(nameof(AllModels))]
-    public void Load_Matches_Plain_Protobuf_Parse(string name)
+    public void LoadMatchesPlainProtobufParse(string name)
     {
         // Reference: protobuf's unbounded parser on the same bytes.
         var expected = ModelProto.Parser.ParseFrom(File.ReadAllBytes(Fixtures.Onnx(name)));
@@ -20,7 +20,7 @@ public class OnnxModelRoundTripTests
     }
 
     [TestCaseSource(nameof(AllModels))]
-    public void Read_Write_Read_Keeps_Every_Byte(string name)
+    public void ReadWriteReadKeepsEveryByte(string name)
     {
         using var dir = Fixtures.NewTempDir();
         byte[] original = File.ReadAllBytes(Fixtures.Onnx(name));
@@ -37,7 +37,7 @@ public class OnnxModelRoundTripTests
     }
 
     [Test]
-    public void Fields_This_Proto_Does_Not_Know_Survive_A_Round_Trip()
+    public void FieldsThisProtoDoesNotKnowSurviveARoundTrip()
     {
         // Append field 99 (length-delimited) to ModelProto and field 77 (varint) to a NodeProto, as a
         // newer onnx.proto might; both must come back unchanged.
@@ -59,7 +59,7 @@ public class OnnxModelRoundTripTests
     }
 
     [Test]
-    public void Save_Replaces_An_Existing_File_And_Follows_The_New_Path()
+    public void SaveReplacesAnExistingFileAndFollowsTheNewPath()
     {
         using var dir = Fixtures.NewTempDir();
         string path = dir.File("m.onnx");

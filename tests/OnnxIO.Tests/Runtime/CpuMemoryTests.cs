@@ -19,7 +19,7 @@ public sealed class CpuMemoryTests
     private const int Runs = 6;
 
     [Test]
-    public void Without_an_arena_every_run_faults_its_intermediate_afresh()
+    public void WithoutAnArenaEveryRunFaultsItsIntermediateAfresh()
     {
         using var fixture = new Fixture();
         using var session = fixture.Session(CpuMemory.NoArena);
@@ -30,7 +30,7 @@ public sealed class CpuMemoryTests
 
     [TestCase(CpuMemory.SessionArena)]
     [TestCase(CpuMemory.SharedArena)]
-    public void An_arena_reuses_the_intermediate_after_the_first_run(CpuMemory memory)
+    public void AnArenaReusesTheIntermediateAfterTheFirstRun(CpuMemory memory)
     {
         using var fixture = new Fixture();
         using var session = fixture.Session(memory);
@@ -41,7 +41,7 @@ public sealed class CpuMemoryTests
 
     /// <summary>What AdaMerging relies on: K sessions run in turn share one working set, so a new session's first run finds its memory ready.</summary>
     [Test]
-    public void Sessions_on_the_shared_arena_reuse_each_others_memory()
+    public void SessionsOnTheSharedArenaReuseEachOthersMemory()
     {
         using var fixture = new Fixture();
         using (var first = fixture.Session(CpuMemory.SharedArena)) fixture.FaultsOverRuns(first);

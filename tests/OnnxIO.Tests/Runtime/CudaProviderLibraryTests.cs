@@ -7,7 +7,7 @@ namespace Amalgam.OnnxIO.Tests.Runtime;
 public sealed class CudaProviderLibraryTests
 {
     [Test]
-    public void The_missing_dependency_is_cut_out_of_the_loader_message()
+    public void TheMissingDependencyIsCutOutOfTheLoaderMessage()
     {
         // DllNotFoundException's message on Linux, as seen on the GPU flavour without CUDA (one dlerror per name tried).
         const string message = "Unable to load shared library '/opt/a/runtimes/linux-x64/native/libonnxruntime_providers_cuda.so' or one of its dependencies. "
@@ -18,13 +18,13 @@ public sealed class CudaProviderLibraryTests
     }
 
     [Test]
-    public void An_unexpected_message_is_kept_on_one_line()
+    public void AnUnexpectedMessageIsKeptOnOneLine()
     {
         Assert.That(CudaProviderLibrary.Reason("something\nelse "), Is.EqualTo("something else"));
     }
 
     [Test]
-    public void The_cpu_build_has_no_provider_library_to_load()
+    public void TheCpuBuildHasNoProviderLibraryToLoad()
     {
         if (RuntimeEnvironment.HasCudaProvider) Assert.Ignore("GPU flavour");
         Assert.That(CudaProviderLibrary.LoadError(), Is.Null);

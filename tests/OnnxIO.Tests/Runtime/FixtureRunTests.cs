@@ -20,7 +20,7 @@ public sealed class FixtureRunTests
     [TestCase("roberta_tiny_op14.onnx", "roberta_tiny_op14")]
     [TestCase("roberta_tiny_op17.onnx", "roberta_tiny_op17")]
     [TestCase("vit_tiny_op17_external.onnx", "vit_tiny_op17")]
-    public void Fixture_outputs_match_torch(string model, string reference)
+    public void FixtureOutputsMatchTorch(string model, string reference)
     {
         using var file = SafetensorsFile.Open(Fixtures.Io(reference));
         var io = file.Names.ToDictionary(n => n, file.Get);
@@ -56,7 +56,7 @@ public sealed class FixtureRunTests
     }
 
     [Test]
-    public void Tiny_vit_accepts_other_batch_sizes_and_each_row_is_independent()
+    public void TinyVitAcceptsOtherBatchSizesAndEachRowIsIndependent()
     {
         // Row i of a batch-16 run equals the batch-1 run on that row alone (the dynamic batch axis works).
         using var session = OnnxSession.FromFile(Fixtures.File("vit_tiny_op17.onnx"), new SessionSettings { IntraOpThreads = 1 });

@@ -9,7 +9,7 @@ namespace Amalgam.OnnxIO.Tests.Runtime;
 public sealed class GraphEditRunTests
 {
     [Test]
-    public void Intermediate_values_exposed_as_outputs_come_back_from_ORT()
+    public void IntermediateValuesExposedAsOutputsComeBackFromORT()
     {
         // Every MatMul input of the CLIP-style tower: the activations CAT and RegMean collect.
         var model = OnnxModel.Load(Fixtures.Onnx("clip_tiny_op17"));
@@ -38,7 +38,7 @@ public sealed class GraphEditRunTests
     }
 
     [Test]
-    public void Initializers_promoted_to_inputs_take_the_values_we_feed()
+    public void InitializersPromotedToInputsTakeTheValuesWeFeed()
     {
         // Feeding the model its own weights reproduces torch's output; feeding zeros for the head
         // weight and bias gives all-zero logits.

@@ -35,7 +35,7 @@ public sealed unsafe class InferenceSessionTests
     private static Dictionary<string, Tensor> Feed(Tensor x) => new() { ["x"] = x };
 
     [Test]
-    public void Metadata_gives_names_element_types_and_shapes_with_symbolic_dims()
+    public void MetadataGivesNamesElementTypesAndShapesWithSymbolicDims()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         Assert.That(session.Inputs.Select(i => i.Name), Is.EqualTo(new[] { "x" }));
@@ -50,7 +50,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Integer_inputs_map_to_our_dtype_and_run()
+    public void IntegerInputsMapToOurDtypeAndRun()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.CastToFloat(5));
         Assert.That(session.Inputs[0].ElementType, Is.EqualTo(OnnxElementType.Int64));
@@ -63,7 +63,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Run_returns_ort_allocated_outputs_as_read_only_tensors_matching_the_formula()
+    public void RunReturnsOrtAllocatedOutputsAsReadOnlyTensorsMatchingTheFormula()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(3, seed: 1);
@@ -79,7 +79,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Run_returns_only_the_requested_outputs_in_the_requested_order()
+    public void RunReturnsOnlyTheRequestedOutputsInTheRequestedOrder()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(2, seed: 2);
@@ -92,7 +92,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Ort_allocated_output_outlives_the_run_result_collection_and_the_session()
+    public void OrtAllocatedOutputOutlivesTheRunResultCollectionAndTheSession()
     {
         Tensor y;
         using var x = RandomX(2, seed: 3);
@@ -105,7 +105,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Preallocated_outputs_are_written_in_place_and_equal_the_ort_allocated_run()
+    public void PreallocatedOutputsAreWrittenInPlaceAndEqualTheOrtAllocatedRun()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(5, seed: 4);
@@ -121,7 +121,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Bound_run_reuses_its_values_and_sees_inputs_changed_in_place()
+    public void BoundRunReusesItsValuesAndSeesInputsChangedInPlace()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = RandomX(2, seed: 5);
@@ -138,7 +138,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Bound_run_refuses_to_run_after_a_bound_tensor_was_disposed()
+    public void BoundRunRefusesToRunAfterABoundTensorWasDisposed()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         var x = RandomX(1, seed: 6);
@@ -150,7 +150,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Session_from_a_file_equals_session_from_bytes()
+    public void SessionFromAFileEqualsSessionFromBytes()
     {
         byte[] model = TinyOnnxModels.AddMul(s_w);
         string path = Path.Combine(Path.GetTempPath(), $"amalgam-ort-{Guid.NewGuid():N}.onnx");
@@ -169,7 +169,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Every_thread_and_optimisation_setting_gives_the_same_outputs()
+    public void EveryThreadAndOptimisationSettingGivesTheSameOutputs()
     {
         using var x = RandomX(4, seed: 8);
         var (y, z) = Expected(x);
@@ -186,7 +186,7 @@ public sealed unsafe class InferenceSessionTests
     }
 
     [Test]
-    public void Concurrent_runs_on_one_session_give_the_sequential_results()
+    public void ConcurrentRunsOnOneSessionGiveTheSequentialResults()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w), new SessionSettings { IntraOpThreads = 1 });
         var xs = Enumerable.Range(0, 8).Select(i => RandomX(3, seed: 100 + i)).ToArray();

@@ -33,7 +33,7 @@ public sealed class LeakTests
     }
 
     [Test]
-    public void Two_hundred_sessions_with_runs_do_not_grow_resident_memory()
+    public void TwoHundredSessionsWithRunsDoNotGrowResidentMemory()
     {
         byte[] model = TinyOnnxModels.AddMul(Weights());
         using var x = Tensor.Allocate("x", DType.F32, [1, Width]);
@@ -59,7 +59,7 @@ public sealed class LeakTests
     }
 
     [Test]
-    public void Two_thousand_runs_on_one_session_do_not_grow_resident_memory()
+    public void TwoThousandRunsOnOneSessionDoNotGrowResidentMemory()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(Weights()), new SessionSettings { IntraOpThreads = 1 });
         using var x = Tensor.Allocate("x", DType.F32, [1, Width]);

@@ -17,7 +17,7 @@ public sealed class OnnxElementTypeTests
     [TestCase(DType.I8, DataType.Int8)]
     [TestCase(DType.U8, DataType.Uint8)]
     [TestCase(DType.Bool, DataType.Bool)]
-    public void Every_dtype_has_the_onnx_number_and_maps_back(DType dtype, DataType onnx)
+    public void EveryDtypeHasTheOnnxNumberAndMapsBack(DType dtype, DataType onnx)
     {
         Assert.That((int)dtype.ToOnnx(), Is.EqualTo((int)onnx));
         Assert.That(dtype.ToOnnx().TryToDType(out DType back), Is.True);
@@ -25,7 +25,7 @@ public sealed class OnnxElementTypeTests
     }
 
     [Test]
-    public void Every_named_element_type_has_the_onnx_proto_number()
+    public void EveryNamedElementTypeHasTheOnnxProtoNumber()
     {
         foreach (OnnxElementType t in Enum.GetValues<OnnxElementType>())
         {
@@ -39,7 +39,7 @@ public sealed class OnnxElementTypeTests
     [TestCase(OnnxElementType.UInt16)]
     [TestCase(OnnxElementType.Complex64)]
     [TestCase((OnnxElementType)17)]
-    public void Types_our_tensors_cannot_hold_do_not_map(OnnxElementType t)
+    public void TypesOurTensorsCannotHoldDoNotMap(OnnxElementType t)
     {
         Assert.That(t.TryToDType(out _), Is.False);
         Assert.That(t.DisplayName(), Is.Not.Empty);

@@ -8,7 +8,7 @@ namespace Amalgam.OnnxIO.Tests.Runtime;
 public sealed class RuntimeEnvironmentTests
 {
     [Test]
-    public void Loaded_library_is_the_version_the_package_names()
+    public void LoadedLibraryIsTheVersionThePackageNames()
     {
         // 1.31.1 from Microsoft.ML.OnnxRuntime; the GPU flavour's Gpu.Linux package is 1.31.0.
         string expected = RuntimeEnvironment.HasCudaProvider ? "1.31.0" : "1.31.1";
@@ -16,7 +16,7 @@ public sealed class RuntimeEnvironmentTests
     }
 
     [Test]
-    public void The_native_library_comes_from_the_nuget_package_beside_the_program()
+    public void TheNativeLibraryComesFromTheNugetPackageBesideTheProgram()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul([1f]));
         string? loaded = Process.GetCurrentProcess().Modules.Cast<ProcessModule>()
@@ -26,13 +26,13 @@ public sealed class RuntimeEnvironmentTests
     }
 
     [Test]
-    public void Available_providers_include_the_cpu_provider()
+    public void AvailableProvidersIncludeTheCpuProvider()
     {
         Assert.That(RuntimeEnvironment.AvailableProviders, Does.Contain("CPUExecutionProvider"));
     }
 
     [Test]
-    public void The_environment_is_a_singleton_whose_log_level_cannot_change()
+    public void TheEnvironmentIsASingletonWhoseLogLevelCannotChange()
     {
         RuntimeLogLevel level = RuntimeEnvironment.LogLevel;
         Assert.DoesNotThrow(() => RuntimeEnvironment.Initialise(level));
@@ -42,7 +42,7 @@ public sealed class RuntimeEnvironmentTests
     }
 
     [Test]
-    public void Runs_work_after_the_environment_was_queried()
+    public void RunsWorkAfterTheEnvironmentWasQueried()
     {
         _ = RuntimeEnvironment.Version;
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul([1f, 2f]));

@@ -10,7 +10,7 @@ public sealed class SessionErrorTests
     private static readonly float[] s_w = [1f, 2f, 3f];
 
     [Test]
-    public void Bad_model_bytes_give_an_OrtException_with_ORTs_message()
+    public void BadModelBytesGiveAnOrtExceptionWithORTsMessage()
     {
         byte[] garbage = "this is not an ONNX model, just text"u8.ToArray();
         var e = Assert.Throws<RuntimeCallException>(() => OnnxSession.FromBytes(garbage));
@@ -21,14 +21,14 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Truncated_model_bytes_give_an_OrtException()
+    public void TruncatedModelBytesGiveAnOrtException()
     {
         byte[] model = TinyOnnxModels.AddMul(s_w);
         Assert.Throws<RuntimeCallException>(() => OnnxSession.FromBytes(model.AsSpan(0, model.Length / 2)));
     }
 
     [Test]
-    public void Missing_model_file_gives_NoSuchFile_naming_the_path()
+    public void MissingModelFileGivesNoSuchFileNamingThePath()
     {
         string path = Path.Combine(Path.GetTempPath(), $"amalgam-missing-{Guid.NewGuid():N}.onnx");
         var e = Assert.Throws<RuntimeCallException>(() => OnnxSession.FromFile(path));
@@ -37,7 +37,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Wrong_input_name_gives_an_OrtException_naming_it()
+    public void WrongInputNameGivesAnOrtExceptionNamingIt()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F32, [1, 3]);
@@ -47,7 +47,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Wrong_output_name_gives_an_OrtException_naming_it()
+    public void WrongOutputNameGivesAnOrtExceptionNamingIt()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F32, [1, 3]);
@@ -56,7 +56,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Wrong_input_shape_gives_an_OrtException()
+    public void WrongInputShapeGivesAnOrtException()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F32, [1, 5]);
@@ -66,7 +66,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Wrong_input_dtype_gives_an_OrtException()
+    public void WrongInputDtypeGivesAnOrtException()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F64, [1, 3]);
@@ -75,7 +75,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Preallocated_output_of_the_wrong_shape_gives_an_OrtException()
+    public void PreallocatedOutputOfTheWrongShapeGivesAnOrtException()
     {
         using var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F32, [2, 3]);
@@ -85,7 +85,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void A_read_only_output_tensor_is_refused_before_ORT_sees_it()
+    public void AReadOnlyOutputTensorIsRefusedBeforeORTSeesIt()
     {
         string path = Path.GetTempFileName();
         File.WriteAllBytes(path, new byte[64]);
@@ -103,7 +103,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Running_a_disposed_session_throws_ObjectDisposedException()
+    public void RunningADisposedSessionThrowsObjectDisposedException()
     {
         var session = OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w));
         using var x = Tensor.Allocate("x", DType.F32, [1, 3]);
@@ -112,7 +112,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Errors_name_the_model_file_on_one_line()
+    public void ErrorsNameTheModelFileOnOneLine()
     {
         string path = Path.Combine(Path.GetTempPath(), $"amalgam-bad-{Guid.NewGuid():N}.onnx");
         File.WriteAllText(path, "not a model\nsecond line");
@@ -130,7 +130,7 @@ public sealed class SessionErrorTests
     [TestCase(-1, 0, 0)]
     [TestCase(0, -2, 0)]
     [TestCase(0, 0, -1)]
-    public void Negative_thread_counts_or_device_ids_are_bad_input(int intra, int inter, int device)
+    public void NegativeThreadCountsOrDeviceIdsAreBadInput(int intra, int inter, int device)
     {
         var options = new SessionSettings { IntraOpThreads = intra, InterOpThreads = inter, Device = new ComputeDevice(device < 0 ? DeviceKind.Cuda : DeviceKind.Cpu, device) };
         var e = Assert.Throws<BadInputException>(() => OnnxSession.FromBytes(TinyOnnxModels.AddMul(s_w), options));
@@ -138,7 +138,7 @@ public sealed class SessionErrorTests
     }
 
     [Test]
-    public void Cuda_on_a_build_or_machine_that_cannot_run_it_is_one_clear_line()
+    public void CudaOnABuildOrMachineThatCannotRunItIsOneClearLine()
     {
         // The CPU build has no CUDA provider; the GPU flavour on a machine without a GPU or CUDA libraries
         // fails to start it. Either way: one line, a BadInputException (exit 2), saying what is missing.
@@ -155,7 +155,7 @@ public sealed class SessionErrorTests
     [TestCase("cpu", DeviceKind.Cpu, 0)]
     [TestCase("cuda", DeviceKind.Cuda, 0)]
     [TestCase("CUDA:3", DeviceKind.Cuda, 3)]
-    public void Device_names_parse(string text, DeviceKind kind, int id)
+    public void DeviceNamesParse(string text, DeviceKind kind, int id)
     {
         Assert.That(ComputeDevice.Parse(text), Is.EqualTo(new ComputeDevice(kind, id)));
     }
@@ -164,7 +164,7 @@ public sealed class SessionErrorTests
     [TestCase("cuda:")]
     [TestCase("cuda:-1")]
     [TestCase("cuda:x")]
-    public void Bad_device_names_are_one_line_naming_the_option(string text)
+    public void BadDeviceNamesAreOneLineNamingTheOption(string text)
     {
         var e = Assert.Throws<BadInputException>(() => ComputeDevice.Parse(text));
         Assert.That(e!.Message, Does.StartWith($"--device {text}:"));
