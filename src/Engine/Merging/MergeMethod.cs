@@ -24,6 +24,13 @@ public abstract class MergeMethod
     /// before the prepasses and the merge pass; the state it keeps serves <see cref="Merge"/>.</summary>
     public virtual void Prepare(MergeContext context) { }
 
+    /// <summary>
+    /// Called once for every method (data-free too) before any pass, with the opened problem: for
+    /// methods whose math depends on how a tensor is stored (e.g. Iso-CTS projects on the output side,
+    /// so it needs to know which 2-D tensors are stored transposed relative to torch's d_out x d_in).
+    /// </summary>
+    public virtual void Begin(MergeProblem problem) { }
+
     /// <summary>Passes over all shared tensors needed before the merge pass (0 = per-tensor method).</summary>
     public virtual int PrepassCount => 0;
 

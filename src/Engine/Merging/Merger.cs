@@ -32,6 +32,7 @@ public static class Merger
             using var problem = MergeProblem.Open(request.Base, request.Models, request.Private);
             using var output = MergeOutput.Plan(problem, request.Out, request.OutputDType);
             var method = spec.Create(settings);
+            method.Begin(problem);
             if (method.NeedsData) PrepareData(method, problem, request);
             var executor = new MergeExecutor(problem, method, output, request.Progress);
             executor.Run();

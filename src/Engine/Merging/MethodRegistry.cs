@@ -30,6 +30,9 @@ public static class MethodRegistry
         FisherMethod.Spec,
         AdaMergingMethod.Spec,
         CatMethod.Spec,
+        TsvMMethod.Spec,
+        IsoCMethod.Spec,
+        IsoCtsMethod.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

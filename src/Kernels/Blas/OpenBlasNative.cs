@@ -59,6 +59,9 @@ internal sealed unsafe class OpenBlasNative
     // sormqr_(SIDE, TRANS, M, N, K, A, LDA, TAU, C, LDC, WORK, LWORK, INFO, len(SIDE), len(TRANS))
     public readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, int*, float*, float*, int*, float*, int*, int*, nuint, nuint, void> Sormqr;
 
+    // sgesdd_(JOBZ, M, N, A, LDA, S, U, LDU, VT, LDVT, WORK, LWORK, IWORK, INFO, len(JOBZ))
+    public readonly delegate* unmanaged<byte*, int*, int*, float*, int*, float*, float*, int*, float*, int*, float*, int*, int*, int*, nuint, void> Sgesdd;
+
     // Optional OpenBLAS extras (absent from other BLAS builds); null when not exported.
     public readonly delegate* unmanaged<int, void> SetNumThreads;
     public readonly delegate* unmanaged<int> GetNumThreads;
@@ -77,6 +80,7 @@ internal sealed unsafe class OpenBlasNative
         Sgeqrf = (delegate* unmanaged<int*, int*, float*, int*, float*, float*, int*, int*, void>)Export(handle, "sgeqrf_");
         Sorgqr = (delegate* unmanaged<int*, int*, int*, float*, int*, float*, float*, int*, int*, void>)Export(handle, "sorgqr_");
         Sormqr = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, int*, float*, float*, int*, float*, int*, int*, nuint, nuint, void>)Export(handle, "sormqr_");
+        Sgesdd = (delegate* unmanaged<byte*, int*, int*, float*, int*, float*, float*, int*, float*, int*, float*, int*, int*, int*, nuint, void>)Export(handle, "sgesdd_");
         SetNumThreads = (delegate* unmanaged<int, void>)OptionalExport(handle, "openblas_set_num_threads");
         GetNumThreads = (delegate* unmanaged<int>)OptionalExport(handle, "openblas_get_num_threads");
         GetConfig = (delegate* unmanaged<byte*>)OptionalExport(handle, "openblas_get_config");
