@@ -33,6 +33,7 @@ public static class MethodRegistry
         TsvMMethod.Spec,
         IsoCMethod.Spec,
         IsoCtsMethod.Spec,
+        WudiMethod.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

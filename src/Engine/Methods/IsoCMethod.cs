@@ -9,7 +9,7 @@ namespace Amalgam.Engine.Methods;
 /// spectrum flattened to the mean singular value, mean(S) U V^T (<see cref="SingularVectorMerge.IsoC"/>);
 /// other tensors the mean task vector; theta0 + alpha Delta. The paper tunes alpha on validation data; default 1.0 as FusionBench.
 /// </summary>
-public sealed class IsoCMethod(double alpha) : SingularVectorMethod(alpha)
+public sealed class IsoCMethod(double alpha) : MatrixDeltaMethod(alpha)
 {
     public static readonly MethodSpec Spec = new("iso_c",
         "Iso-C: theta0 + alpha * mean(S) U V^T of sum_k tau_k = U S V^T, per 2-D tensor (mean task vector elsewhere)",

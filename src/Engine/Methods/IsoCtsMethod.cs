@@ -11,7 +11,7 @@ namespace Amalgam.Engine.Methods;
 /// other tensors the mean task vector; theta0 + alpha Delta. Not transpose-equivariant: it runs on torch
 /// layout (rows = outputs), so ONNX MatMul weights are transposed for it. Defaults: common_space_fraction 0.8, alpha 1.0.
 /// </summary>
-public sealed class IsoCtsMethod(double alpha, double commonSpaceFraction) : SingularVectorMethod(alpha)
+public sealed class IsoCtsMethod(double alpha, double commonSpaceFraction) : MatrixDeltaMethod(alpha)
 {
     public static readonly MethodSpec Spec = new("iso_cts",
         "Iso-CTS: theta0 + alpha * mean(s) polar(U) polar(V^T) over k_c common + s_t task-specific directions, per 2-D tensor (mean task vector elsewhere)",

@@ -10,7 +10,7 @@ namespace Amalgam.Engine.Methods;
 /// each orthogonalised together (<see cref="SingularVectorMerge.Tsv"/>); other tensors the mean task
 /// vector; theta0 + alpha Delta. The paper tunes alpha on validation data (0.1..3.0); the default 1.0 is FusionBench's.
 /// </summary>
-public sealed class TsvMMethod(double alpha) : SingularVectorMethod(alpha)
+public sealed class TsvMMethod(double alpha) : MatrixDeltaMethod(alpha)
 {
     public static readonly MethodSpec Spec = new("tsv_m",
         "TSV-M: theta0 + alpha * polar([U_1k..U_Tk]) diag(s) polar([V_1k..V_Tk]^T), k = r / T, per 2-D tensor (mean task vector elsewhere)",

@@ -6,7 +6,7 @@ using Amalgam.Kernels.Blas;
 namespace Amalgam.Engine.Merging;
 
 /// <summary>
-/// What TSV-M, Iso-C and Iso-CTS share (their official code and FusionBench): per shared tensor, a
+/// What TSV-M, Iso-C, Iso-CTS and WUDI share (their official code and FusionBench): per shared tensor, a
 /// 2-D tensor gets the method's Delta from the K task vectors (<see cref="Delta"/>), every other
 /// tensor (1-D norms and biases, 4-D convolutions) the running mean of the task vectors; then
 /// theta = theta0 + alpha Delta for every tensor. One tensor's task vectors in memory at a time
@@ -20,7 +20,7 @@ namespace Amalgam.Engine.Merging;
 /// different results; Amalgam merges the tensors the checkpoint has, as they are.
 /// </para>
 /// </summary>
-public abstract class SingularVectorMethod(double alpha) : MergeMethod
+public abstract class MatrixDeltaMethod(double alpha) : MergeMethod
 {
     private HashSet<string> _storedDInByDOut = new(StringComparer.Ordinal);
     private long _matrices, _means;

@@ -8,12 +8,12 @@ using Amalgam.OnnxIO.Onnx;
 namespace Amalgam.Engine.Tests.Methods;
 
 /// <summary>
-/// tsv_m, iso_c and iso_cts through the merger (the per-matrix math is checked against float64 in
-/// tests/Kernels.Tests/Merge/SingularVectorMergeTests): every 2-D tensor is theta0 + alpha Delta of its task
+/// tsv_m, iso_c, iso_cts and wudi through the merger (the per-matrix math is checked against float64 in
+/// tests/Kernels.Tests/Merge/SingularVectorMergeTests and WudiMergeTests): every 2-D tensor is theta0 + alpha Delta of its task
 /// vectors, every other tensor theta0 + alpha times their mean (in float64 here); iso_cts sees ONNX MatMul
 /// weights (stored d_in x d_out) in torch layout; and the output does not depend on --threads.
 /// </summary>
-public sealed class SingularVectorMethodTests
+public sealed class MatrixDeltaMethodTests
 {
     private static readonly Spec[] Specs =
     [
@@ -31,6 +31,7 @@ public sealed class SingularVectorMethodTests
         {
             case "tsv_m": SingularVectorMerge.Tsv(taus, m, n, d); break;
             case "iso_c": SingularVectorMerge.IsoC(taus, m, n, d); break;
+            case "wudi": WudiMerge.Optimise(taus, m, n, 300, 1e-5f, d); break;
             default: SingularVectorMerge.IsoCts(taus, m, n, f, d); break;
         }
         return d;
@@ -39,12 +40,14 @@ public sealed class SingularVectorMethodTests
     [TestCase("tsv_m")]
     [TestCase("iso_c")]
     [TestCase("iso_cts")]
+    [TestCase("wudi")]
     public void MatricesGetDeltaAndOtherTensorsTheMeanTaskVector(string method)
     {
         using var dir = Fixtures.NewTempDir();
         var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, Specs, 3, seed: 17);
-        const double alpha = 0.7;
-        Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File("m.safetensors"), Set = new Dictionary<string, string> { ["alpha"] = "0.7" } });
+        double alpha = method == "wudi" ? 1.0 : 0.7;   // wudi has no scale (theta0 + tau_m)
+        var set = method == "wudi" ? new Dictionary<string, string>() : new Dictionary<string, string> { ["alpha"] = "0.7" };
+        Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File("m.safetensors"), Set = set });
         var merged = TestModels.ReadSafetensors(dir.File("m.safetensors"));
         var theta0 = TestModels.ReadSafetensors(b);
         var thetas = tasks.Select(TestModels.ReadSafetensors).ToArray();
