@@ -72,14 +72,45 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
         using var group = LoadGroup(index, check);
         _mergeBuffer ??= new NativeStorage(problem.Shared.Max(t => Shapes.ElementCount(t.Shape) * sizeof(float)), zero: false);
         using var merged = Tensor.View(info.Name, DType.F32, info.Shape, _mergeBuffer, 0);
+        if (method.PerTaskModels)
+        {
+            // Every task's value first (they read the same inputs), then the writes.
+            var perTask = new Tensor[problem.K];
+            try
+            {
+                for (int k = 0; k < problem.K; k++)
+                {
+                    perTask[k] = Tensor.Allocate(info.Name, DType.F32, info.Shape, zero: false);
+                    method.MergeTask(group.Group, k, perTask[k]);
+                    CheckFinite(info, perTask[k]);
+                }
+                for (int k = 0; k < problem.K; k++) Write(info, perTask[k], w => output.WriteShared(k, w));
+            }
+            finally
+            {
+                foreach (var t in perTask) t?.Dispose();
+            }
+            return;
+        }
         method.Merge(group.Group, merged);
+        CheckFinite(info, merged);
+        Write(info, merged, output.WriteShared);
+    }
+
+    private static void CheckFinite(TensorInfo info, Tensor merged)
+    {
         long bad = FiniteCheck.FirstNonFinite(merged);
         if (bad >= 0)
             throw new BadInputException($"tensor '{info.Name}': the merge produced a non-finite value at element {bad} (inputs overflow f32 under these parameters)");
+    }
+
+    /// <summary>The f32 result in the output's dtype, handed to <paramref name="write"/>.</summary>
+    private void Write(TensorInfo info, Tensor merged, Action<Tensor> write)
+    {
         var written = Float32Loader.Convert(merged, output.OutputDType(info));
         try
         {
-            output.WriteShared(written);
+            write(written);
         }
         finally
         {

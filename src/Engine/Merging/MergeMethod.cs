@@ -43,6 +43,17 @@ public abstract class MergeMethod
     /// <summary>Writes the merged tensor (f32, same shape) for one shared parameter.</summary>
     public abstract void Merge(TensorGroup group, Tensor merged);
 
+    /// <summary>
+    /// True for methods whose output is one model per task with task-specific shared tensors (EMR's
+    /// masks and rescalers): --out is then a folder with one model per task, as with --private, and the
+    /// executor calls <see cref="MergeTask"/> once per task instead of <see cref="Merge"/>.
+    /// </summary>
+    public virtual bool PerTaskModels => false;
+
+    /// <summary>Writes task <paramref name="task"/>'s tensor (f32, same shape) for one shared parameter (<see cref="PerTaskModels"/> only).</summary>
+    public virtual void MergeTask(TensorGroup group, int task, Tensor merged) =>
+        throw new NotSupportedException($"{GetType().Name} writes one model for all tasks");
+
     /// <summary>Called once the merged output is committed (e.g. to delete a resumable state or free held memory).</summary>
     public virtual void Finish() { }
 

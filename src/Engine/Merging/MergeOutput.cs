@@ -24,17 +24,24 @@ internal abstract class MergeOutput : IDisposable
 
     public abstract void Open();
     public abstract void WriteShared(Tensor merged);
+
+    /// <summary>Task <paramref name="task"/>'s own value of a shared tensor (outputs planned with one model per task).</summary>
+    public abstract void WriteShared(int task, Tensor merged);
     public abstract void WritePrivate(int task, Tensor value);
     public abstract void WriteConstant(Tensor value);
     public abstract void Commit();
     protected abstract void Abort();
 
-    public static MergeOutput Plan(MergeProblem p, string outPath, DType? dtype)
+    /// <param name="perTaskModels">One model per task even without private tensors (a method with task-specific shared tensors).</param>
+    public static MergeOutput Plan(MergeProblem p, string outPath, DType? dtype, bool perTaskModels = false)
     {
         if (string.IsNullOrWhiteSpace(outPath)) throw new BadInputException("--out: empty path");
-        if (p.HasPrivate && File.Exists(outPath))
-            throw new BadInputException($"--out {outPath}: with --private, --out is a folder (one model per task), but this is a file");
-        MergeOutput output = p.Format == CheckpointFormat.Onnx ? new OnnxMergeOutput(p, outPath, dtype) : new SafetensorsMergeOutput(p, outPath, dtype);
+        bool perTask = p.HasPrivate || perTaskModels;
+        if (perTask && File.Exists(outPath))
+            throw new BadInputException(p.HasPrivate
+                ? $"--out {outPath}: with --private, --out is a folder (one model per task), but this is a file"
+                : $"--out {outPath}: this method writes one model per task, so --out is a folder, but this is a file");
+        MergeOutput output = p.Format == CheckpointFormat.Onnx ? new OnnxMergeOutput(p, outPath, dtype, perTask) : new SafetensorsMergeOutput(p, outPath, dtype, perTask);
         CheckAgainstInputs(p, outPath, output.Files);
         return output;
     }

@@ -30,8 +30,8 @@ public static class Merger
         try
         {
             using var problem = MergeProblem.Open(request.Base, request.Models, request.Private);
-            using var output = MergeOutput.Plan(problem, request.Out, request.OutputDType);
             var method = spec.Create(settings);
+            using var output = MergeOutput.Plan(problem, request.Out, request.OutputDType, method.PerTaskModels);
             method.Begin(problem);
             if (method.NeedsData) PrepareData(method, problem, request);
             var executor = new MergeExecutor(problem, method, output, request.Progress);

@@ -34,6 +34,7 @@ public static class MethodRegistry
         IsoCMethod.Spec,
         IsoCtsMethod.Spec,
         WudiMethod.Spec,
+        EmrMethod.Spec,
     ];
 
     public static MethodSpec Get(string name) =>

@@ -17,12 +17,12 @@ internal sealed class OnnxMergeOutput : MergeOutput
     private readonly List<string> _saved = new();
     private bool _committed;
 
-    public OnnxMergeOutput(MergeProblem p, string outPath, DType? dtype)
+    public OnnxMergeOutput(MergeProblem p, string outPath, DType? dtype, bool perTask)
     {
         if (dtype is DType d && p.Shared.Any(t => t.DType != d))
             throw new BadInputException($"dtype {d.ShortName()}: ONNX outputs keep the model's own initializer dtypes (convert safetensors checkpoints instead)");
         string full = Path.GetFullPath(outPath);
-        if (p.HasPrivate)
+        if (perTask)
         {
             for (int k = 0; k < p.K; k++) _targets.Add(((OnnxCheckpoint)p.Tasks[k], Path.Combine(full, p.TaskNames[k] + ".onnx")));
         }
@@ -50,6 +50,8 @@ internal sealed class OnnxMergeOutput : MergeOutput
     {
         foreach (var (source, _) in _targets) source.Model.ReplaceInitializer(merged.Name, merged);
     }
+
+    public override void WriteShared(int task, Tensor merged) => _targets[task].Source.Model.ReplaceInitializer(merged.Name, merged);
 
     // Each target is its task's (or the base's) own model: private and constant initializers are already there.
     public override void WritePrivate(int task, Tensor value) { }

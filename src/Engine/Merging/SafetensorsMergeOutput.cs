@@ -16,6 +16,7 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
     private readonly MergeProblem _p;
     private readonly DType? _dtype;
     private readonly List<Target> _targets = new();
+    private readonly bool _perTask;
     private bool _committed;
 
     /// <summary>One output model: a single file (Folder null) or a sharded checkpoint.</summary>
@@ -26,14 +27,15 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
         public List<string> Files = new();
     }
 
-    public SafetensorsMergeOutput(MergeProblem p, string outPath, DType? dtype)
+    public SafetensorsMergeOutput(MergeProblem p, string outPath, DType? dtype, bool perTask)
     {
+        _perTask = perTask;
         _p = p;
         _dtype = dtype;
         var sc = (SafetensorsCheckpoint)p.Base;
         string full = System.IO.Path.GetFullPath(outPath);
         const string indexSuffix = ".safetensors.index.json";
-        if (p.HasPrivate)
+        if (perTask)
         {
             for (int k = 0; k < p.K; k++)
             {
@@ -102,6 +104,8 @@ internal sealed class SafetensorsMergeOutput : MergeOutput
     {
         foreach (var t in _targets) Write(t, merged);
     }
+
+    public override void WriteShared(int task, Tensor merged) => Write(_perTask ? _targets[task] : throw new InvalidOperationException("one output model for all tasks"), merged);
 
     public override void WritePrivate(int task, Tensor value) => Write(_p.HasPrivate ? _targets[task] : throw new InvalidOperationException("no private parameters"), value);
 

@@ -16,7 +16,7 @@ public class MethodRegistryTests
             "average", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs", "pcb",
             "consensus", "regmean", "fisher", "adamerging", "cat",
             // after the contract's list: the data-free methods of issue 15
-            "tsv_m", "iso_c", "iso_cts", "wudi",
+            "tsv_m", "iso_c", "iso_cts", "wudi", "emr",
         }));
     }
 
