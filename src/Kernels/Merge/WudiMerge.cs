@@ -25,26 +25,47 @@ public static class WudiMerge
         var weights = taus.Select(t => Norm2(t)).Select(x => x > 0 ? (float)(2.0 / x) : 0f).ToArray();
         var g = new float[len];
         var d = new float[len];
-        var inner = new float[(long)m * m];
+        var inner = new float[(long)m * m];   // also the loss's (tau_m - tau_i) tau_i^T
         var m1 = new float[len];
         var v = new float[len];
         var adam = new AdamSettings(learningRate, 0.9f, 0.999f, 1e-8f, 0f);
+        float[][]? grams = null;
+        if (m > n)
+        {
+            grams = new float[taus.Count][];
+            for (int i = 0; i < taus.Count; i++)
+            {
+                grams[i] = new float[(long)n * n];
+                BlasLevel3.Sgemm(Transpose.Yes, Transpose.No, n, n, m, 1f, taus[i], n, taus[i], n, 0f, grams[i], n);
+            }
+        }
         for (int step = 1; step <= steps; step++)
         {
-            Gradient(taus, weights, m, n, tm, d, inner, g);
+            Gradient(taus, weights, m, n, tm, d, inner, g, grams);
             Adam.Step(tm, g, m1, v, adam, step);
         }
         tm.CopyTo(merged);
         return Loss(taus, weights, m, n, tm, d, inner);
     }
 
-    private static void Gradient(IReadOnlyList<float[]> taus, float[] weights, int m, int n, float[] tm, float[] d, float[] inner, float[] g)
+    /// <summary>
+    /// g = sum_i w_i (tau_m - tau_i) tau_i^T tau_i, associated the cheaper way: through the m x m product
+    /// (tau_m - tau_i) tau_i^T when m &lt;= n (4 m^2 n flops per task), else through the n x n Gram matrices
+    /// tau_i^T tau_i computed once (2 m n^2 per task and step).
+    /// </summary>
+    private static void Gradient(IReadOnlyList<float[]> taus, float[] weights, int m, int n, float[] tm, float[] d, float[] inner, float[] g,
+        float[][]? grams)
     {
         Array.Clear(g);
         for (int i = 0; i < taus.Count; i++)
         {
             if (weights[i] == 0f) continue;
             Difference(tm, taus[i], d);
+            if (grams is not null)
+            {
+                BlasLevel3.Sgemm(Transpose.No, Transpose.No, m, n, n, weights[i], d, n, grams[i], n, 1f, g, n);   // += w_i d (tau_i^T tau_i)
+                continue;
+            }
             BlasLevel3.Sgemm(Transpose.No, Transpose.Yes, m, m, n, 1f, d, n, taus[i], n, 0f, inner, m);          // (tau_m - tau_i) tau_i^T
             BlasLevel3.Sgemm(Transpose.No, Transpose.No, m, n, m, weights[i], inner, m, taus[i], n, 1f, g, n);   // += w_i inner tau_i
         }
