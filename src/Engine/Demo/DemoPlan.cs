@@ -32,6 +32,11 @@ public static class DemoPlan
         ["regmean"] = "RegMean",
         ["fisher"] = "Fisher Merging",
         ["cat"] = "CAT Merging",
+        ["tsv_m"] = "TSV-M",
+        ["iso_c"] = "Iso-C",
+        ["iso_cts"] = "Iso-CTS",
+        ["wudi"] = "WUDI-Merging",
+        ["emr"] = "EMR-Merging (a model per task)",
     };
 
     /// <param name="methods">Registry names to run (null = all registered); unknown names are a BadInputException listing the known ones.</param>

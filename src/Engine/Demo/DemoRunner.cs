@@ -227,6 +227,8 @@ public static class DemoRunner
         var dataMethods = plan.Where(DemoPlan.NeedsData).Select(p => p.Method).Distinct().ToArray();
         if (dataMethods.Length > 0)
             notes.Add($"Data-dependent methods ({string.Join(", ", dataMethods)}) get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
+        if (plan.Any(p => p.Method == "emr"))
+            notes.Add("EMR-Merging writes one model per task (its shared weights masked and rescaled per task), so its row evaluates each task with that task's own model: it needs the task known at inference, unlike every other row's single merged tower.");
         if (options.Methods is not null) notes.Add($"Only these methods were run (--methods): {string.Join(", ", options.Methods)}.");
         return notes;
     }
