@@ -42,7 +42,9 @@ public static class DemoPlan
     /// <param name="methods">Registry names to run (null = all registered); unknown names are a BadInputException listing the known ones.</param>
     /// <param name="steps">AdaMerging steps to pass explicitly; null = the method's default.</param>
     /// <param name="adaMerging">Further AdaMerging settings to pass explicitly (stated under the table).</param>
-    public static IReadOnlyList<PlannedRow> Rows(IReadOnlyList<string>? methods, int? steps, IReadOnlyDictionary<string, string>? adaMerging = null)
+    /// <param name="others">Settings to pass to other methods, by registry name (stated in their rows).</param>
+    public static IReadOnlyList<PlannedRow> Rows(IReadOnlyList<string>? methods, int? steps, IReadOnlyDictionary<string, string>? adaMerging = null,
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>>? others = null)
     {
         var registered = MethodRegistry.All;
         if (methods is not null)
@@ -56,7 +58,8 @@ public static class DemoPlan
         {
             if (methods is not null && !methods.Contains(spec.Name)) continue;
             if (spec.Name == AdaMerging) rows.AddRange(AdaMergingRows(spec, steps, adaMerging));
-            else rows.Add(new PlannedRow(spec.Name, DisplayNames.GetValueOrDefault(spec.Name, spec.Name), spec.Name, new Dictionary<string, string>()));
+            else rows.Add(new PlannedRow(spec.Name, DisplayNames.GetValueOrDefault(spec.Name, spec.Name), spec.Name,
+                others is not null && others.TryGetValue(spec.Name, out var set) ? new Dictionary<string, string>(set) : new Dictionary<string, string>()));
         }
         return rows;
     }

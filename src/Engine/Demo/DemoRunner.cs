@@ -39,7 +39,7 @@ public static class DemoRunner
         var total = Stopwatch.StartNew();
         string started = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         Validate(options);
-        plan ??= DemoPlan.Rows(options.Methods, options.EffectiveSteps, options.AdaMergingSettings);
+        plan ??= DemoPlan.Rows(options.Methods, options.EffectiveSteps, options.AdaMergingSettings, options.MethodSettings);
         var progress = options.Progress ?? SilentProgress.Instance;
         int threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
@@ -227,6 +227,8 @@ public static class DemoRunner
         var dataMethods = plan.Where(DemoPlan.NeedsData).Select(p => p.Method).Distinct().ToArray();
         if (dataMethods.Length > 0)
             notes.Add($"Data-dependent methods ({string.Join(", ", dataMethods)}) get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
+        if (plan.FirstOrDefault(p => p.Method == "wudi" && p.Settings.ContainsKey("steps")) is { } wudi)
+            notes.Add($"WUDI-Merging ran steps={wudi.Settings["steps"]}, not the official 300 ({(options.Quick ? "set by --quick" : "the text suite's time budget; --paper-settings runs 300")}): each step is a few matrix products per task and tensor on one BLAS thread.");
         if (plan.Any(p => p.Method == "emr"))
             notes.Add("EMR-Merging writes one model per task (its shared weights masked and rescaled per task), so its row evaluates each task with that task's own model: it needs the task known at inference, unlike every other row's single merged tower.");
         if (options.Methods is not null) notes.Add($"Only these methods were run (--methods): {string.Join(", ", options.Methods)}.");
