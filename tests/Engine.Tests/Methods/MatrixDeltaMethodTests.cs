@@ -11,7 +11,7 @@ namespace Amalgam.Engine.Tests.Methods;
 /// tsv_m, iso_c, iso_cts and wudi through the merger (the per-matrix math is checked against float64 in
 /// tests/Kernels.Tests/Merge/SingularVectorMergeTests and WudiMergeTests): every 2-D tensor is theta0 + alpha Delta of its task
 /// vectors, every other tensor theta0 + alpha times their mean (in float64 here); iso_cts sees ONNX MatMul
-/// weights (stored d_in x d_out) in torch layout; and the output does not depend on --threads.
+/// weights (stored d_in x d_out) in torch layout; and the output of all five new methods does not depend on --threads.
 /// </summary>
 public sealed class MatrixDeltaMethodTests
 {
@@ -93,14 +93,19 @@ public sealed class MatrixDeltaMethodTests
     }
 
     [TestCase("tsv_m")]
+    [TestCase("iso_c")]
     [TestCase("iso_cts")]
+    [TestCase("wudi")]
+    [TestCase("emr")]
     public void OutputDoesNotDependOnThreads(string method)
     {
         using var dir = Fixtures.NewTempDir();
         var (b, tasks) = TestModels.WriteRandomSafetensors(dir.Path, Specs, 3, seed: 5);
-        Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File("one.safetensors"), Threads = 1 });
-        Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File("four.safetensors"), Threads = 4 });
-        Assert.That(File.ReadAllBytes(dir.File("four.safetensors")), Is.EqualTo(File.ReadAllBytes(dir.File("one.safetensors"))));
+        var one = Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File(method == "emr" ? "one" : "one.safetensors"), Threads = 1 });
+        var four = Merger.Merge(new MergeRequest { Method = method, Base = b, Models = tasks, Out = dir.File(method == "emr" ? "four" : "four.safetensors"), Threads = 4 });
+        Assert.That(four.Outputs, Has.Count.EqualTo(one.Outputs.Count));
+        for (int i = 0; i < one.Outputs.Count; i++)
+            Assert.That(File.ReadAllBytes(four.Outputs[i]), Is.EqualTo(File.ReadAllBytes(one.Outputs[i])), four.Outputs[i]);
     }
 
     private static float[] Transpose(float[] a, int rows, int cols)
