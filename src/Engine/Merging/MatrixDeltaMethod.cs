@@ -2,6 +2,7 @@ using Amalgam.Engine.Checkpoints;
 using Amalgam.Engine.LayerInputs;
 using Amalgam.Kernels;
 using Amalgam.Kernels.Blas;
+using Amalgam.Kernels.Merge;
 
 namespace Amalgam.Engine.Merging;
 
@@ -58,11 +59,11 @@ public abstract class MatrixDeltaMethod(double alpha) : MergeMethod
         }
         else
         {
-            Kernels.Merge.SingularVectorMerge.RunningMean(taus, delta);
+            SingularVectorMerge.RunningMean(taus, delta);
             _means++;
         }
         var theta0 = TensorGroup.Float32Tile(g.Theta0, 0, length, new float[length]);
-        Kernels.Merge.TaskArithmetic.AddScaled(theta0, (float)alpha, delta, merged.Write<float>(0, length));
+        TaskArithmetic.AddScaled(theta0, (float)alpha, delta, merged.Write<float>(0, length));
     }
 
     public override void WriteReport(System.Text.Json.Utf8JsonWriter writer)

@@ -70,8 +70,6 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
     {
         var info = problem.Shared[index];
         using var group = LoadGroup(index, check);
-        _mergeBuffer ??= new NativeStorage(problem.Shared.Max(t => Shapes.ElementCount(t.Shape) * sizeof(float)), zero: false);
-        using var merged = Tensor.View(info.Name, DType.F32, info.Shape, _mergeBuffer, 0);
         if (method.PerTaskModels)
         {
             // Every task's value first (they read the same inputs), then the writes.
@@ -92,6 +90,8 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
             }
             return;
         }
+        _mergeBuffer ??= new NativeStorage(problem.Shared.Max(t => Shapes.ElementCount(t.Shape) * sizeof(float)), zero: false);
+        using var merged = Tensor.View(info.Name, DType.F32, info.Shape, _mergeBuffer, 0);
         method.Merge(group.Group, merged);
         CheckFinite(info, merged);
         Write(info, merged, output.WriteShared);

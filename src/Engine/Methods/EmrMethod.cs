@@ -24,6 +24,9 @@ public sealed class EmrMethod : MergeMethod
     private float[] _numerator = [], _denominator = [];
     private float[] _lambdas = [];
 
+    // The merge pass asks for every task's tensor in turn: the election of the tensor at hand is made once.
+    private (int Index, float[][] Taus, float[] Flag, float[] Unified)? _elected;
+
     public override bool PerTaskModels => true;
     public override int PrepassCount => 1;
 
@@ -45,7 +48,12 @@ public sealed class EmrMethod : MergeMethod
 
     public override void MergeTask(TensorGroup group, int task, Tensor merged)
     {
-        var (taus, flag, unified) = Elect(group);
+        if (_elected?.Index != group.Index)
+        {
+            var (t, f, u) = Elect(group);
+            _elected = (group.Index, t, f, u);
+        }
+        var (_, taus, flag, unified) = _elected.Value;
         int n = checked((int)group.Length);
         var theta0 = TensorGroup.Float32Tile(group.Theta0, 0, n, new float[n]);
         EmrMerge.Apply(theta0, taus[task], flag, unified, _lambdas[task], merged.Write<float>(0, n));
@@ -60,6 +68,8 @@ public sealed class EmrMethod : MergeMethod
         EmrMerge.Elect(taus, flag, unified);
         return (taus, flag, unified);
     }
+
+    public override void Finish() => _elected = null;
 
     public override void WriteReport(Utf8JsonWriter writer)
     {

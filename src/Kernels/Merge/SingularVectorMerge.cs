@@ -51,9 +51,7 @@ public static class SingularVectorMerge
     {
         int r = Math.Min(m, n);
         var (u, s, vt) = Svd(Sum(taus, m * n), m, n);
-        float mean = MeanOf(s);
-        ScaleColumns(u, m, r, Enumerable.Repeat(mean, r).ToArray());
-        BlasLevel3.Sgemm(m, n, r, u, vt, delta);
+        FlatSpectrum(MeanOf(s), u, vt, m, n, r, delta);
     }
 
     /// <summary>The common and per-task sizes of Iso-CTS: k_c + T s_t = r always.</summary>
@@ -105,8 +103,7 @@ public static class SingularVectorMerge
         Lapack.Polar(m, r, ubar, pu);
         var pvt = new float[vtbar.Length];
         Lapack.Polar(r, n, vtbar, pvt);
-        ScaleColumns(pu, m, r, Enumerable.Repeat(MeanOf(sbar), r).ToArray());
-        BlasLevel3.Sgemm(m, n, r, pu, pvt, delta);
+        FlatSpectrum(MeanOf(sbar), pu, pvt, m, n, r, delta);
     }
 
     /// <summary>The official code's mean of the task vectors (non-2-D tensors): new += (tau_i - new) / (i + 1), in f32.</summary>
@@ -146,6 +143,10 @@ public static class SingularVectorMerge
         foreach (float x in s) total += x;
         return s.Length == 0 ? 0f : (float)(total / s.Length);
     }
+
+    /// <summary>delta = sigma U V^T (U m x r, V^T r x n): every singular value set to sigma.</summary>
+    private static void FlatSpectrum(float sigma, float[] u, float[] vt, int m, int n, int r, Span<float> delta) =>
+        BlasLevel3.Sgemm(Transpose.No, Transpose.No, m, n, r, sigma, u, r, vt, n, 0f, delta, n);
 
     /// <summary>a[:, j] *= scale[j] for the row-major rows x cols matrix a.</summary>
     private static void ScaleColumns(float[] a, int rows, int cols, float[] scale)
