@@ -1,4 +1,5 @@
 using Amalgam.Engine.Demo;
+using Amalgam.OnnxIO.Safetensors;
 
 namespace Amalgam.Cli.Reports;
 
@@ -18,9 +19,8 @@ internal static class DemoReportFiles
         var written = new List<string>();
         foreach (var (name, text) in new[] { (Markdown, MarkdownReport.Render(results)), (Html, HtmlReport.Render(results)) })
         {
-            string path = Path.Combine(folder, name), temp = path + ".tmp";
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
+            string path = Path.Combine(folder, name);
+            AtomicFile.WriteAllText(path, text);
             written.Add(path);
         }
         return written;

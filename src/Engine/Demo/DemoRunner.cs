@@ -8,6 +8,7 @@ using Amalgam.Engine.Merging;
 using Amalgam.Engine.Zoo.Text;
 using Amalgam.Engine.Zoo;
 using Amalgam.Kernels;
+using Amalgam.OnnxIO.Safetensors;
 
 namespace Amalgam.Engine.Demo;
 
@@ -238,15 +239,7 @@ public static class DemoRunner
     private static void WriteReports(string folder, DemoResults results)
     {
         Directory.CreateDirectory(folder);
-        Write(Path.Combine(folder, ResultsJsonFile), ResultsJson.Render(results));
-    }
-
-    /// <summary>Writes a temp file beside the target and renames it, so a report is never half written.</summary>
-    private static void Write(string path, string text)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.WriteAllText(Path.Combine(folder, ResultsJsonFile), ResultsJson.Render(results));   // never half written
     }
 
     private static long SampleCount(string npyPath)

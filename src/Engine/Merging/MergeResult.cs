@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Amalgam.OnnxIO.Safetensors;
 
 namespace Amalgam.Engine.Merging;
 
@@ -79,16 +80,6 @@ public sealed class MergeResult
     /// <summary>Writes the report to <paramref name="path"/> through a temp file and a rename.</summary>
     public void WriteReport(string path)
     {
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, ToJson() + "\n");
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.WriteAllText(Path.GetFullPath(path), ToJson() + "\n");
     }
 }

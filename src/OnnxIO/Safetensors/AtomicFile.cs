@@ -2,7 +2,7 @@ namespace Amalgam.OnnxIO.Safetensors;
 
 /// <summary>Outputs go to a temp file in the destination folder and are renamed into place, so a
 /// reader never sees a half-written file and a failed write leaves the old file untouched.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>A fresh hidden temp path beside <paramref name="path"/> (same folder, so rename is atomic).</summary>
     public static string TempPathFor(string path)
@@ -31,6 +31,9 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (no BOM) through a temp file renamed to <paramref name="path"/>.</summary>
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     public static void TryDelete(string path)
     {
