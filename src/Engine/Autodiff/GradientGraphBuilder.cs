@@ -77,7 +77,7 @@ public static partial class GradientGraphBuilder
             if (outMeta.ElemType != floatType)
                 throw new BadInputException($"{file}: output '{output}' is {OnnxDTypes.OnnxName(outMeta.ElemType)}, the parameters are {OnnxDTypes.OnnxName(floatType)}");
             int before = graph.Node.Count;
-            string lossValue = LossBuilder.Emit(emitter, request.Loss, output, outMeta.Shape, $"{file}");
+            string lossValue = LossBuilder.Emit(emitter, request.Loss, output, outMeta.Shape, $"{file}", request.ImWeight);
             graph.Node.Add(new NodeProto { OpType = "Identity", Name = "autodiff/loss", Input = { lossValue }, Output = { GradientGraph.LossOutput } });
             var lossNodes = graph.Node.Skip(before).ToList();
             foreach (var t in graph.Initializer)

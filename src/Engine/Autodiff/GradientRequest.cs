@@ -5,4 +5,7 @@ namespace Amalgam.Engine.Autodiff;
 public sealed record GradientRequest(IReadOnlyList<string> Parameters, IReadOnlyDictionary<string, long[]> InputShapes, GradientLoss Loss)
 {
     public string? Output { get; init; }
+
+    /// <summary>w of <see cref="GradientLoss.InformationMaximisation"/>: the weight of the batch-marginal entropy.</summary>
+    public double ImWeight { get; init; } = 1;
 }

@@ -16,13 +16,14 @@ internal static class FiniteDifferences
     private static readonly SessionSettings OneThread = new() { IntraOpThreads = 1 };
 
     /// <summary>Worst over parameters of max_i |analytic_i - fd_i| / max_i |fd_i|; also checks the loss value.</summary>
-    public static double WorstRelativeError(TinyGraph g, string output, GradientLoss loss = GradientLoss.HalfSumOfSquares, long[]? labels = null)
+    public static double WorstRelativeError(TinyGraph g, string output, GradientLoss loss = GradientLoss.HalfSumOfSquares, long[]? labels = null,
+        double imWeight = 1)
     {
         bool f64 = g.FloatType == DataType.Double;
         double h = f64 ? 1e-6 : 1e-2;
         var proto = g.Build(output);
         var model = new OnnxModel(proto.Clone(), ".", "tiny");
-        var request = new GradientRequest(g.Parameters, g.DataShapes, loss);
+        var request = new GradientRequest(g.Parameters, g.DataShapes, loss) { ImWeight = imWeight };
         using var session = GradientSession.Create(model, request, OneThread);
         foreach (var (name, values) in g.DataValues) Fill(session.Inputs[name], values);
         if (labels is not null) labels.AsSpan().CopyTo(session.Inputs["labels"].Write<long>());
@@ -43,7 +44,7 @@ internal static class FiniteDifferences
             double Loss()
             {
                 using var outs = fwd.Run(inputs);
-                return ReferenceLoss(loss, Values(outs[0]), outs[0].ShapeArray(), labels);
+                return ReferenceLoss(loss, Values(outs[0]), outs[0].ShapeArray(), labels, imWeight);
             }
             Assert.That(analyticLoss, Is.EqualTo(Loss()).Within((f64 ? 1e-10 : 1e-5) * Math.Max(1, Math.Abs(analyticLoss))), "loss value");
 
@@ -75,11 +76,12 @@ internal static class FiniteDifferences
         }
     }
 
-    public static double ReferenceLoss(GradientLoss loss, double[] y, long[] shape, long[]? labels)
+    public static double ReferenceLoss(GradientLoss loss, double[] y, long[] shape, long[]? labels, double imWeight = 1)
     {
         if (loss == GradientLoss.HalfSumOfSquares) return 0.5 * y.Sum(v => v * v);
         int b = (int)shape[0], c = (int)shape[1];
         double total = 0;
+        var pbar = new double[c];
         for (int r = 0; r < b; r++)
         {
             var row = y.Skip(r * c).Take(c).ToArray();
@@ -90,14 +92,17 @@ internal static class FiniteDifferences
             double lse = max + Math.Log(sum);
             int arg = 0;
             for (int j = 1; j < c; j++) if (row[j] > row[arg]) arg = j;
+            for (int j = 0; j < c; j++) pbar[j] += Math.Exp(row[j] - lse) / b;
             total += loss switch
             {
-                GradientLoss.Entropy => -Enumerable.Range(0, c).Sum(j => Math.Exp(row[j] - lse) * (row[j] - lse)),
+                GradientLoss.Entropy or GradientLoss.InformationMaximisation => -Enumerable.Range(0, c).Sum(j => Math.Exp(row[j] - lse) * (row[j] - lse)),
                 GradientLoss.CrossEntropy => -(row[(int)labels![r]] - lse),
                 _ => row[arg] - lse,
             };
         }
-        return total / b;
+        // SHOT's information maximisation: mean conditional entropy - w * entropy of the mean prediction.
+        double marginal = -pbar.Sum(q => q > 0 ? q * Math.Log(q) : 0);
+        return loss == GradientLoss.InformationMaximisation ? total / b - imWeight * marginal : total / b;
     }
 
     public static double[] Values(Tensor t) =>

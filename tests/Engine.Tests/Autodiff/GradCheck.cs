@@ -14,11 +14,11 @@ internal static class GradCheck
     public const double F32Tolerance = 5e-3;
 
     public static void Run(Func<TinyGraph, string> build, int opset = 17, DataType type = DataType.Double,
-        GradientLoss loss = GradientLoss.HalfSumOfSquares, long[]? labels = null, int seed = 1)
+        GradientLoss loss = GradientLoss.HalfSumOfSquares, long[]? labels = null, int seed = 1, double imWeight = 1)
     {
         var g = new TinyGraph(opset, type, seed);
         string output = build(g);
-        double err = FiniteDifferences.WorstRelativeError(g, output, loss, labels);
+        double err = FiniteDifferences.WorstRelativeError(g, output, loss, labels, imWeight);
         Assert.That(err, Is.LessThanOrEqualTo(type == DataType.Double ? F64Tolerance : F32Tolerance));
     }
 }
