@@ -9,7 +9,7 @@ internal static class MergeProgressView
     public static T Run<T>(TextWriter error, Func<IProgress<MergeProgress>, T> work) => ProgressView.Run(error, "merge", Snapshot, work);
 
     internal static ProgressSnapshot Snapshot(MergeProgress p) =>
-        new(p.Fraction, 1, p.Elapsed, Describe(p), Silent: p.Pass is "start" or "done");
+        new(p.Fraction, 1, p.Elapsed, Describe(p), Silent: p.Pass is "start" or "done") { Warning = p.Warning };
 
     internal static string Describe(MergeProgress p)
     {

@@ -6,13 +6,16 @@ namespace Amalgam.Cli.Commands;
 /// <summary>What a progress report shows: work done of total (any unit), elapsed time, a description.</summary>
 internal readonly record struct ProgressSnapshot(double Done, double Total, TimeSpan Elapsed, string Text, bool Silent = false)
 {
+    /// <summary>A warning printed at once as its own line "amalgam: warning: ..." (never throttled or overwritten).</summary>
+    public string? Warning { get; init; }
+
     public double Fraction => Total > 0 ? Math.Clamp(Done / Total, 0, 1) : 0;
 }
 
 /// <summary>
 /// Shows a long command's progress on stderr: a Spectre.Console bar (description, percentage, ETA)
 /// when stderr is a terminal, otherwise a plain line at most every 2 s or 10 % (none in the first
-/// 2 s, so quick runs and scripts see only the result).
+/// 2 s, so quick runs and scripts see only the result). Warnings are printed as their own lines at once.
 /// </summary>
 internal static class ProgressView
 {
@@ -31,6 +34,7 @@ internal static class ProgressView
                 result = work(new Sync<TProgress>(p =>
                 {
                     var s = view(p);
+                    if (s.Warning is not null) console.WriteLine("amalgam: warning: " + s.Warning); // above the live bar
                     task.MaxValue = Math.Max(1, s.Total);
                     task.Value = Math.Min(s.Done, task.MaxValue);
                     task.Description = Markup.Escape(s.Text);
@@ -54,6 +58,7 @@ internal static class ProgressView
         public void Report(T progress)
         {
             var p = view(progress);
+            if (p.Warning is not null) error.WriteLine("amalgam: warning: " + p.Warning);
             if (p.Elapsed < TimeSpan.FromSeconds(2) || p.Silent) return;
             if (p.Elapsed - _last < TimeSpan.FromSeconds(2) && p.Fraction - _lastFraction < 0.1) return;
             _last = p.Elapsed;

@@ -59,7 +59,7 @@ public sealed class RegMeanMethod : MergeMethod
         if (ops.Count == 0)
         {
             _warnings.Add("regmean: the graph has no linear op (MatMul/Gemm on a shared 2-D weight); every parameter is averaged");
-            context.Progress?.Report(new MergeProgress("features", 0, 0, 0, 0, clock.Elapsed) { Detail = "warning: " + _warnings[^1] });
+            context.Progress?.Report(new MergeProgress("features", 0, 0, 0, 0, clock.Elapsed) { Warning = _warnings[^1] });
         }
         using var pin = BlasThreadPin.One();
         foreach (var op in ops) _linear[op.Weight] = (op, new double[(long)op.DIn * op.DIn], new double[(long)op.DIn * op.DOut]);

@@ -27,4 +27,20 @@ internal static class SampleRows
         source.Read<byte>(start * rowBytes, checked((int)(count * rowBytes))).CopyTo(t.Write<byte>());
         return t;
     }
+
+    /// <summary>
+    /// Row indices[j] of every sample tensor in <paramref name="samples"/> into row j of the batch
+    /// tensor of the same name in <paramref name="batch"/> (same bytes per row, at least indices.Length rows).
+    /// </summary>
+    public static unsafe void Gather(IReadOnlyDictionary<string, Tensor> samples, IReadOnlyDictionary<string, Tensor> batch, ReadOnlySpan<int> indices)
+    {
+        foreach (var (name, source) in samples)
+        {
+            var dest = batch[name];
+            long row = source.ByteLength / source.Shape[0];
+            if (dest.ByteLength < row * indices.Length) throw new InvalidOperationException($"'{name}': the batch holds fewer than {indices.Length} rows");
+            for (int j = 0; j < indices.Length; j++)
+                Buffer.MemoryCopy(source.Pointer + indices[j] * row, dest.Pointer + j * row, row, row);
+        }
+    }
 }

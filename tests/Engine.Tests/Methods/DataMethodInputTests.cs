@@ -74,7 +74,7 @@ public class DataMethodInputTests
         var report = JsonDocument.Parse(result.MethodResultsJson).RootElement;
         Assert.That(report.GetProperty("degraded_to_task_arithmetic").GetBoolean(), Is.True);
         Assert.That(report.GetProperty("warnings")[0].GetString(), Does.Contain("no linear op"));
-        Assert.That(progress.Reports.Count(r => r.Detail?.StartsWith("warning:") == true), Is.EqualTo(1));
+        Assert.That(progress.Reports.Count(r => r.Warning is not null), Is.EqualTo(1));
     }
 
     [TestCase("cat")]

@@ -11,7 +11,10 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// theta = theta0 + sum_k clamp(lambda_k, 0, 1) tau_k per shared tensor (task-private heads are
 /// never merged). granularity=task: K coefficients; layer: one per task per shared tensor.
 /// ties_preprocess=true (AdaMerging++) first replaces each tau_k by its TIES trimmed-and-agreeing
-/// part (global top k, sign elected by sum). The training runs in <see cref="Prepare"/>
+/// part (global top k, sign elected by sum). objective=im minimises SHOT's information maximisation
+/// instead (mean entropy minus im_weight times the batch-marginal entropy). Every run measures each
+/// task's predictions on a probe set and warns when one collapses onto a class (<see cref="CollapseRule"/>).
+/// The training runs in <see cref="Prepare"/>
 /// (<see cref="AdaMergingTrainer"/>); <see cref="Merge"/> writes the merged tensors with the same
 /// fused kernel the training used.
 /// </summary>
@@ -32,7 +35,11 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
             ParameterSpec.Bool("shuffle", true, "shuffle each task's inputs every pass (seeded by --seed); false = file order, wrapping around"),
             ParameterSpec.Bool("ties_preprocess", false, "AdaMerging++: TIES trim (top k) and sign agreement of each task vector first"),
             ParameterSpec.Float("k", 0.2, "fraction of each task vector kept by the TIES trim (ties_preprocess)", min: 0, max: 1, minExclusive: true),
-            ParameterSpec.Int("checkpoint_every", 50, "save the resumable state every N steps (0 = only when interrupted)", min: 0, max: int.MaxValue),
+            ParameterSpec.Int("checkpoint_every", 50, "save the resumable state and measure the collapse diagnostics every N steps (0 = state only when interrupted, diagnostics at the start and end)", min: 0, max: int.MaxValue),
+            ParameterSpec.Choice("objective", "entropy", "per task and batch: entropy = mean prediction entropy (the paper); im = information maximisation (SHOT): mean entropy - im_weight * entropy of the batch-mean prediction, which resists collapse onto one class", "entropy", "im"),
+            ParameterSpec.Float("im_weight", 1.0, "objective=im: weight of the batch-marginal entropy (0 = entropy)", min: 0),
+            ParameterSpec.Int("probe_samples", 256, "inputs per task (spread over its data) on which the collapse diagnostics are measured (0 = none)", min: 0, max: 1 << 20),
+            ParameterSpec.Float("collapse_share", 0.5, "warn when a task's most-predicted class takes more than this share of its probe inputs ((1 + share) / 2 for two classes), or its marginal entropy halves", min: 0, max: 1),
         ],
         s => new AdaMergingMethod(AdaMergingOptions.From(s))) { NeedsData = true };
 
@@ -48,7 +55,7 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
     public override void Prepare(MergeContext context)
     {
         using var trainer = AdaMergingTrainer.Create(context.Problem, context.Data, options, context.Seed, context.Device);
-        AdaMergingRun.Run(trainer, options, context);
+        _watch = AdaMergingRun.Run(trainer, options, context);
         _layout = trainer.Layout;
         _raw = (float[])trainer.Raw.Clone();
         _clamped = trainer.Clamped();
@@ -111,7 +118,15 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
             w.WriteNumber("first_loss", _losses[0]);
             w.WriteNumber("last_loss", _losses[^1]);
         }
+        w.WriteString("objective", options.Objective == Objective.InformationMaximisation ? "im" : "entropy");
+        w.WriteStartArray("diagnostics");
+        foreach (var measurement in _watch?.History ?? []) DiagnosticsJson.Write(w, measurement);
+        w.WriteEndArray();
+        w.WriteStartArray("warnings");
+        foreach (string warning in _watch?.Warnings ?? []) w.WriteStringValue(warning);
+        w.WriteEndArray();
     }
 
     private IReadOnlyList<string> _taskNames = [];
+    private CollapseWatch? _watch;
 }

@@ -11,21 +11,31 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// to the output when one exists (refusing one written for other inputs or parameters), reports
 /// each step (Pass "step", TensorsDone = step, Detail "loss X.XXXX"), saves the state every
 /// <c>checkpoint_every</c> steps, and on cancellation saves it and throws
-/// <see cref="MergeInterruptedException"/>.
+/// <see cref="MergeInterruptedException"/>. The collapse diagnostics are measured at step 0, every
+/// <c>checkpoint_every</c> steps and after the last step, kept in the state with the rest, and each
+/// new warning goes out at once as a progress report's <see cref="MergeProgress.Warning"/> (a
+/// resumed run repeats the warnings its saved measurements raised).
 /// </summary>
 internal static class AdaMergingRun
 {
-    public static void Run(AdaMergingTrainer trainer, AdaMergingOptions options, MergeContext context)
+    public static CollapseWatch Run(AdaMergingTrainer trainer, AdaMergingOptions options, MergeContext context)
     {
         string statePath = TrainerState.PathFor(context.Out);
         string fingerprint = Fingerprint(options, context);
-        if (File.Exists(statePath)) Restore(trainer, TrainerState.Load(statePath), fingerprint, statePath, options);
+        var watch = new CollapseWatch(options.CollapseShare, options.Objective == Objective.InformationMaximisation);
         var clock = Stopwatch.StartNew();
+        if (File.Exists(statePath))
+        {
+            var state = TrainerState.Load(statePath);
+            Restore(trainer, state, fingerprint, statePath, options);
+            foreach (var stats in state.Diagnostics) Warn(context, clock, trainer, options, watch.Add(stats));
+        }
+        if (trainer.StepsDone == 0 && watch.History.Count == 0) Diagnose(trainer, options, watch, context, clock);
         while (trainer.StepsDone < options.Steps)
         {
             if (context.Cancellation.IsCancellationRequested)
             {
-                Snapshot(trainer, fingerprint).Save(statePath);
+                Snapshot(trainer, fingerprint, watch).Save(statePath);
                 throw new MergeInterruptedException(trainer.StepsDone, statePath);
             }
             double loss = trainer.Step();
@@ -33,9 +43,23 @@ internal static class AdaMergingRun
             {
                 Detail = string.Create(CultureInfo.InvariantCulture, $"loss {loss:F4}"),
             });
-            if (options.CheckpointEvery > 0 && trainer.StepsDone % options.CheckpointEvery == 0 && trainer.StepsDone < options.Steps)
-                Snapshot(trainer, fingerprint).Save(statePath);
+            bool checkpoint = options.CheckpointEvery > 0 && trainer.StepsDone % options.CheckpointEvery == 0;
+            if (checkpoint || trainer.StepsDone == options.Steps) Diagnose(trainer, options, watch, context, clock);
+            if (checkpoint && trainer.StepsDone < options.Steps)
+                Snapshot(trainer, fingerprint, watch).Save(statePath);
         }
+        return watch;
+    }
+
+    private static void Diagnose(AdaMergingTrainer trainer, AdaMergingOptions options, CollapseWatch watch, MergeContext context, Stopwatch clock)
+    {
+        if (trainer.Diagnose() is { } stats) Warn(context, clock, trainer, options, watch.Add(stats));
+    }
+
+    private static void Warn(MergeContext context, Stopwatch clock, AdaMergingTrainer trainer, AdaMergingOptions options, IReadOnlyList<string> warnings)
+    {
+        foreach (string w in warnings)
+            context.Progress?.Report(new MergeProgress("step", (int)trainer.StepsDone, options.Steps, 0, 0, clock.Elapsed) { Warning = w });
     }
 
     /// <summary>Deletes the state after a successful merge.</summary>
@@ -45,8 +69,11 @@ internal static class AdaMergingRun
         if (File.Exists(path)) File.Delete(path);
     }
 
-    private static TrainerState Snapshot(AdaMergingTrainer t, string fingerprint) =>
-        new(fingerprint, t.StepsDone, (float[])t.Raw.Clone(), (float[])t.FirstMoment.Clone(), (float[])t.SecondMoment.Clone(), t.Losses.ToArray());
+    private static TrainerState Snapshot(AdaMergingTrainer t, string fingerprint, CollapseWatch watch) =>
+        new(fingerprint, t.StepsDone, (float[])t.Raw.Clone(), (float[])t.FirstMoment.Clone(), (float[])t.SecondMoment.Clone(), t.Losses.ToArray())
+        {
+            Diagnostics = watch.History.ToArray(),
+        };
 
     private static void Restore(AdaMergingTrainer t, TrainerState s, string fingerprint, string path, AdaMergingOptions options)
     {

@@ -16,14 +16,15 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// unlabeled inputs. One step: (1) the fused <see cref="ThetaWriter"/> writes theta(lambda) into the
 /// buffers every task's gradient session reads; (2) per task and batch, ONNX Runtime runs the task's
 /// gradient graph (built once: shared tensors are graph inputs, the task's private head stays baked
-/// in, loss = mean batch entropy) and the gradient in theta is summed over runs; (3)
+/// in, loss = mean batch entropy, or with objective=im minus im_weight times the entropy of the batch-mean prediction) and the gradient in theta is summed over runs; (3)
 /// <see cref="GradientReduction"/> turns it into dL/dlambda (masked where the clamp is flat);
 /// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches.
 /// ONNX Runtime runs with one intra-op thread; the (task, batch) runs of a step instead run on up to
 /// --threads workers at once (<see cref="OrderedRuns"/>), each with its own <see cref="GradientLane"/>
 /// (a session per task and its own gradient buffers), and each run's gradient is added into the sum
 /// in (task, batch) order, so the sum, the loss and every coefficient are bit-identical to the
-/// sequential loop at any --threads. Extra memory per worker beyond the first: one f32 gradient copy
+/// sequential loop at any --threads. <see cref="Diagnose"/> measures every task's predictions on
+/// a fixed probe (<see cref="CollapseProbe"/>) between steps, for the collapse warnings. Extra memory per worker beyond the first: one f32 gradient copy
 /// of the shared tensors, K sessions (graph, the task's private head, one batch of inputs) and the
 /// working set of one forward + backward while it runs.
 /// </summary>
@@ -38,6 +39,7 @@ public sealed class AdaMergingTrainer : IDisposable
     private readonly AdaMergingOptions _o;
     private readonly int[] _indices;
     private readonly double[] _runLosses;
+    private CollapseProbe? _probe;
 
     private AdaMergingTrainer(TaskVectorStore tv, AdaMergingOptions o, CoefficientLayout layout, Tensor[] theta, Tensor[] sums,
         GradientLane[] lanes, SampleData[] data, BatchSampler[] samplers)
@@ -121,12 +123,15 @@ public sealed class AdaMergingTrainer : IDisposable
                         throw new BadInputException($"{problem.Tasks[k].Path}: input '{input.Name}' has a fixed batch size of {input.Dims[0]}; set batch_size={input.Dims[0]}");
                     shapes[input.Name] = [options.BatchSize, .. samples[k].Inputs[input.Name].Shape[1..]];
                 }
-                requests[k] = new GradientRequest(names, shapes, GradientLoss.Entropy);
+                requests[k] = new GradientRequest(names, shapes, options.Loss) { ImWeight = options.ImWeight };
                 samplers[k] = new BatchSampler(checked((int)samples[k].Count), options.BatchSize, options.Shuffle, seed, k);
             }
             var lanes = new GradientLane[Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep)];
             for (int w = 0; w < lanes.Length; w++) lanes[w] = Own(owned, GradientLane.Create(models, requests, sessionSettings, names, theta));
             var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers);
+            if (options.ProbeSamples > 0)
+                trainer._probe = Own(owned, CollapseProbe.Create(models, problem.TaskNames, samples, lanes[0].Sessions.Select(s => s.Graph.Classes).ToArray(),
+                    names, theta, options.ProbeSamples, options.BatchSize, sessionSettings));
             trainer._owned.AddRange(owned);
             return trainer;
         }
@@ -167,7 +172,7 @@ public sealed class AdaMergingTrainer : IDisposable
             (w, r) =>
             {
                 var session = _lanes[w].Sessions[r / perStep];
-                FillBatch(_data[r / perStep], session, _indices.AsSpan(r * size, size));
+                SampleRows.Gather(_data[r / perStep].Inputs, session.Inputs, _indices.AsSpan(r * size, size));
                 _runLosses[r] = session.Step();
             },
             (w, r) =>
@@ -207,19 +212,23 @@ public sealed class AdaMergingTrainer : IDisposable
         return loss;
     }
 
+    /// <summary>
+    /// Every task's <see cref="PredictionStats"/> at the current coefficients (labelled with
+    /// <see cref="StepsDone"/>), or null when probe_samples is 0. Writes theta(lambda) first (the next
+    /// step writes it again, so training is unchanged).
+    /// </summary>
+    public PredictionStats[]? Diagnose()
+    {
+        if (_probe is null) return null;
+        long t0 = Stopwatch.GetTimestamp();
+        ThetaWriter.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
+        var stats = _probe.Measure(StepsDone);
+        Times.Diagnostics += Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        return stats;
+    }
+
     /// <summary>Clamped coefficients per tensor and task, [tensor * K + task].</summary>
     public float[] Clamped() => Layout.ClampedPerTensor(Raw);
-
-    private static unsafe void FillBatch(SampleData data, GradientSession session, ReadOnlySpan<int> indices)
-    {
-        foreach (var (name, source) in data.Inputs)
-        {
-            var dest = session.Inputs[name];
-            long row = source.ByteLength / source.Shape[0];
-            for (int j = 0; j < indices.Length; j++)
-                Buffer.MemoryCopy(source.Pointer + indices[j] * row, dest.Pointer + j * row, row, row);
-        }
-    }
 
     /// <summary>Frees the sessions, data and step buffers and hands over the task vectors (for the final merge).</summary>
     internal TaskVectorStore TakeVectors()
@@ -245,6 +254,8 @@ public sealed class PhaseTimes
     public double Runtime { get; internal set; }
     public double Reduction { get; internal set; }
     public double Optimizer { get; internal set; }
+    /// <summary>The collapse probe's forward passes (and the theta write before them).</summary>
+    public double Diagnostics { get; internal set; }
 
     /// <summary>Adds another record's times (e.g. to snapshot one).</summary>
     public void Add(PhaseTimes other)
@@ -254,5 +265,6 @@ public sealed class PhaseTimes
         Runtime += other.Runtime;
         Reduction += other.Reduction;
         Optimizer += other.Optimizer;
+        Diagnostics += other.Diagnostics;
     }
 }

@@ -14,6 +14,9 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// </summary>
 public sealed record TrainerState(string Fingerprint, long Step, float[] Raw, float[] FirstMoment, float[] SecondMoment, double[] Losses)
 {
+    /// <summary>The collapse diagnostics measured so far (<see cref="CollapseWatch.History"/>); none in states saved before they existed.</summary>
+    public PredictionStats[][] Diagnostics { get; init; } = [];
+
     public const string Format = "amalgam-adamerging-state-1";
 
     /// <summary>The state file of a merge writing <paramref name="out"/> (a file or a folder).</summary>
@@ -37,6 +40,9 @@ public sealed record TrainerState(string Fingerprint, long Step, float[] Raw, fl
                 w.WriteStartArray("losses");
                 foreach (double l in Losses) w.WriteStringValue(BitConverter.DoubleToInt64Bits(l).ToString(CultureInfo.InvariantCulture));
                 w.WriteEndArray();
+                w.WriteStartArray("diagnostics");
+                foreach (var measurement in Diagnostics) DiagnosticsJson.Write(w, measurement);
+                w.WriteEndArray();
                 w.WriteEndObject();
             }
             File.Move(temp, path, overwrite: true);
@@ -57,7 +63,10 @@ public sealed record TrainerState(string Fingerprint, long Step, float[] Raw, fl
             if (r.GetProperty("format").GetString() != Format) throw new FormatException("unknown format");
             return new TrainerState(r.GetProperty("fingerprint").GetString() ?? "", r.GetProperty("step").GetInt64(),
                 FromBits(r.GetProperty("raw")), FromBits(r.GetProperty("first_moment")), FromBits(r.GetProperty("second_moment")),
-                r.GetProperty("losses").EnumerateArray().Select(e => BitConverter.Int64BitsToDouble(long.Parse(e.GetString()!, CultureInfo.InvariantCulture))).ToArray());
+                r.GetProperty("losses").EnumerateArray().Select(e => BitConverter.Int64BitsToDouble(long.Parse(e.GetString()!, CultureInfo.InvariantCulture))).ToArray())
+            {
+                Diagnostics = r.TryGetProperty("diagnostics", out var d) ? d.EnumerateArray().Select(DiagnosticsJson.Read).ToArray() : [],
+            };
         }
         catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException or OverflowException or ArgumentNullException)
         {

@@ -178,7 +178,7 @@ public sealed class CatMethod : MergeMethod
     private void Warn(MergeContext context, Stopwatch clock, string message)
     {
         _warnings.Add(message);
-        context.Progress?.Report(new MergeProgress("features", 0, 0, 0, 0, clock.Elapsed) { Detail = "warning: " + message });
+        context.Progress?.Report(new MergeProgress("features", 0, 0, 0, 0, clock.Elapsed) { Warning = message });
     }
 
     private static void Report(MergeContext context, string stage, int done, int total, Stopwatch clock, string detail) =>
