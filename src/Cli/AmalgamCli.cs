@@ -14,5 +14,6 @@ internal static class AmalgamCli
             GradCommand.Create(),
             EvalCommand.Create(),
             DemoCommand.Create(),
+            AnalyzeCommand.Create(),
         };
 }

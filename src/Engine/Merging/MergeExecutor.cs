@@ -168,23 +168,8 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
     }
 
     /// <summary>One shared tensor from every model in its stored dtype; disposing it frees (and un-maps) them all.</summary>
-    private LoadedGroup LoadGroup(int index, bool check)
-    {
-        string name = problem.Shared[index].Name;
-        var loaded = new List<Tensor>(problem.K + 1);
-        try
-        {
-            loaded.Add(check ? LoadChecked(problem.Base, name) : Float32Loader.Load(problem.Base, name, ref _bytesRead));
-            foreach (var task in problem.Tasks)
-                loaded.Add(check ? LoadChecked(task, name) : Float32Loader.Load(task, name, ref _bytesRead));
-        }
-        catch
-        {
-            foreach (var t in loaded) Float32Loader.Release(t);
-            throw;
-        }
-        return new LoadedGroup(new TensorGroup(name, index, loaded[0], loaded.Skip(1).ToArray()), loaded);
-    }
+    private LoadedGroup LoadGroup(int index, bool check) =>
+        LoadedGroup.Load(problem, index, (c, name) => check ? LoadChecked(c, name) : Float32Loader.Load(c, name, ref _bytesRead));
 
     private Tensor LoadChecked(ICheckpoint c, string name)
     {
@@ -200,13 +185,4 @@ internal sealed class MergeExecutor(MergeProblem problem, MergeMethod method, Me
 
     private void Report(string pass) =>
         progress?.Report(new MergeProgress(pass, _done, _total, _bytesRead, _bytesTotal, _clock.Elapsed));
-
-    private sealed class LoadedGroup(TensorGroup group, List<Tensor> tensors) : IDisposable
-    {
-        public TensorGroup Group { get; } = group;
-        public void Dispose()
-        {
-            foreach (var t in tensors) Float32Loader.Release(t);
-        }
-    }
 }

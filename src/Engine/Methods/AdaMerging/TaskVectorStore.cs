@@ -55,7 +55,7 @@ internal sealed class TaskVectorStore : IDisposable
             Methods.TiesMethod? ties = tiesK is double k ? TiesStatistics(problem, k) : null;
             for (int i = 0; i < names.Length; i++)
             {
-                using var group = LoadGroup(problem, i);
+                using var group = LoadedGroup.Load(problem, i);
                 tv.Add(group, ties);
             }
             tv.PlanSlices();
@@ -87,7 +87,7 @@ internal sealed class TaskVectorStore : IDisposable
         {
             for (int i = 0; i < problem.Shared.Count; i++)
             {
-                using var group = LoadGroup(problem, i);
+                using var group = LoadedGroup.Load(problem, i);
                 ties.Observe(pass, group.Group);
             }
             ties.EndPrepass(pass);
@@ -134,29 +134,6 @@ internal sealed class TaskVectorStore : IDisposable
 
     /// <summary>Slices of one tensor only (the final merge writes one tensor at a time).</summary>
     public WorkSlice[] SlicesOf(int tensor) => Slices.Where(s => s.Tensor == tensor).ToArray();
-
-    internal sealed class LoadedGroup(TensorGroup group, List<Tensor> tensors) : IDisposable
-    {
-        public TensorGroup Group { get; } = group;
-        public void Dispose() { foreach (var t in tensors) t.Dispose(); }
-    }
-
-    internal static LoadedGroup LoadGroup(MergeProblem problem, int index)
-    {
-        string name = problem.Shared[index].Name;
-        var tensors = new List<Tensor>();
-        try
-        {
-            tensors.Add(problem.Base.Load(name));
-            foreach (var task in problem.Tasks) tensors.Add(task.Load(name));
-            return new LoadedGroup(new TensorGroup(name, index, tensors[0], tensors.Skip(1).ToArray()), tensors);
-        }
-        catch
-        {
-            foreach (var t in tensors) t.Dispose();
-            throw;
-        }
-    }
 
     public void Dispose()
     {
