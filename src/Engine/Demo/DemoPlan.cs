@@ -12,7 +12,9 @@ public sealed record PlannedRow(string Id, string Name, string Method, IReadOnly
 /// The merge rows, taken from <see cref="MethodRegistry.All"/> at run time (in its order) so rows
 /// appear as methods land. Every method runs at its defaults, except AdaMerging, which gives four
 /// rows as in its paper: task-wise and layer-wise coefficients, each also on TIES-preprocessed task
-/// vectors (AdaMerging++), and optionally a step count the demo states under the table.
+/// vectors (AdaMerging++), then task-wise and layer-wise with objective=im (SHOT's information
+/// maximisation, which resists collapse onto one class), and optionally a step count the demo states
+/// under the table.
 /// </summary>
 public static class DemoPlan
 {
@@ -65,7 +67,9 @@ public static class DemoPlan
     }
 
     /// <summary>
-    /// Task-wise and layer-wise, plain and ++. The granularity parameter is the choice parameter
+    /// Task-wise and layer-wise, plain and ++, then task-wise and layer-wise with objective=im when the
+    /// method declares that choice (a user's extra settings apply to every row; objective=im is what
+    /// makes the last two). The granularity parameter is the choice parameter
     /// offering a "task..." and a "layer..." value ("granularity" assumed when none is declared, so a
     /// mismatch shows as a failed row naming the parameter rather than a silently wrong run).
     /// </summary>
@@ -91,6 +95,16 @@ public static class DemoPlan
                     spec.Name,
                     settings);
             }
+        }
+        var objective = spec.Parameters.FirstOrDefault(p => p.Name == "objective" && p.Kind == ParameterKind.Choice && p.Choices.Contains("im"));
+        if (objective is null) yield break;
+        foreach (var (level, value) in new[] { ("task", taskWise), ("layer", layerWise) })
+        {
+            var settings = new Dictionary<string, string>(StringComparer.Ordinal) { [granularity] = value };
+            if (steps is int s) settings["steps"] = s.ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, setting) in extra ?? new Dictionary<string, string>()) settings[key] = setting;
+            settings[objective.Name] = "im";
+            yield return new PlannedRow($"{AdaMerging}_{level}_im", $"AdaMerging ({level}-wise, IM)", spec.Name, settings);
         }
     }
 

@@ -24,7 +24,7 @@ public class DemoQuickRunTests
             Assert.That(individual.Accuracies![t], Is.GreaterThan(pretrained.Accuracies![t]), $"fine-tuned vs linear probe on {results.Tasks[t]}");
 
         var merged = results.Rows.Where(r => r.Kind == RowKind.Merged).ToList();
-        int expectedRows = MethodRegistry.All.Sum(s => s.Name == DemoPlan.AdaMerging ? 4 : 1);
+        int expectedRows = MethodRegistry.All.Sum(s => s.Name == DemoPlan.AdaMerging ? 6 : 1);
         Assert.That(merged, Has.Count.EqualTo(expectedRows));
         foreach (var row in results.Rows)
         {

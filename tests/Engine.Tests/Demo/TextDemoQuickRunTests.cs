@@ -22,7 +22,7 @@ public class TextDemoQuickRunTests
 
         Assert.That(results.Tasks, Is.EqualTo(DemoOptions.QuickTextTasks));
         var merged = results.Rows.Where(r => r.Kind == RowKind.Merged).ToList();
-        Assert.That(merged, Has.Count.EqualTo(MethodRegistry.All.Sum(s => s.Name == DemoPlan.AdaMerging ? 4 : 1)));
+        Assert.That(merged, Has.Count.EqualTo(MethodRegistry.All.Sum(s => s.Name == DemoPlan.AdaMerging ? 6 : 1)));
         foreach (var row in results.Rows)
         {
             Assert.That(row.Failure, Is.Null, row.Name);
