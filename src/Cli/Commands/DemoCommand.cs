@@ -84,6 +84,7 @@ internal static class DemoCommand
         o.WriteLine();
         o.WriteLine(ResultsTable.Legend(results));
         foreach (string note in results.Notes) o.WriteLine($"note: {note}");
+        foreach (string warning in ResultsTable.Warnings(results)) o.WriteLine($"warning: {warning}");
         foreach (string failure in ResultsTable.Failures(results)) o.WriteLine($"failed: {failure}");
         foreach (string line in ResultsTable.Context(results)) o.WriteLine(line);
     }

@@ -41,6 +41,7 @@ public static class HtmlReport
         Table(sb, results);
         sb.Append("<p>").Append(Escape(ResultsTable.Legend(results))).Append("</p>\n");
         List(sb, "Notes", results.Notes);
+        List(sb, "Warnings", ResultsTable.Warnings(results));
         List(sb, "Failed", ResultsTable.Failures(results));
 
         var colors = Colors(results);

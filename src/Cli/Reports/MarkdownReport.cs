@@ -23,6 +23,12 @@ public static class MarkdownReport
             sb.Append("\nNotes:\n\n");
             foreach (string note in results.Notes) sb.Append("- ").Append(note).Append('\n');
         }
+        var warnings = ResultsTable.Warnings(results);
+        if (warnings.Count > 0)
+        {
+            sb.Append("\nWarnings:\n\n");
+            foreach (string w in warnings) sb.Append("- ").Append(w).Append('\n');
+        }
         var failures = ResultsTable.Failures(results);
         if (failures.Count > 0)
         {

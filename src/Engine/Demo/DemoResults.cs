@@ -36,6 +36,9 @@ public sealed record DemoRow
     public string? Failure { get; init; }
 
     public bool Failed => Failure is not null;
+
+    /// <summary>Warnings the merge raised (AdaMerging's collapse warnings, CAT's and RegMean's fallbacks), in order.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>The zoo and the machine a demo ran on, for the reports' header.</summary>

@@ -161,8 +161,10 @@ public static class DemoRunner
                 Threads = options.Threads,
                 Device = options.Device,
             };
-            var result = progress.Merge(planned.Name, p => Merger.Merge(request with { Progress = p }));
+            var warnings = new List<string>();
+            var result = progress.Merge(planned.Name, p => Merger.Merge(request with { Progress = new WarningTap(p, warnings) }));
             mergeSeconds = clock.Elapsed.TotalSeconds;
+            row = row with { Warnings = warnings };
             if (result.Outputs.Count != zoo.Tasks.Count)
                 throw new InvalidOperationException($"the merge wrote {result.Outputs.Count} models for {zoo.Tasks.Count} tasks");
             clock.Restart();
@@ -274,6 +276,16 @@ public static class DemoRunner
         try { if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Passes progress on and keeps the warnings, for the row's reports.</summary>
+    private sealed class WarningTap(IProgress<MergeProgress>? inner, List<string> warnings) : IProgress<MergeProgress>
+    {
+        public void Report(MergeProgress value)
+        {
+            if (value.Warning is { } w) lock (warnings) warnings.Add(w);
+            inner?.Report(value);
+        }
     }
 
     private sealed class SilentProgress : IDemoProgress

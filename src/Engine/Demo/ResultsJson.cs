@@ -85,6 +85,12 @@ public static class ResultsJson
         Number(w, "merge_seconds", row.MergeSeconds);
         w.WriteNumber("eval_seconds", row.EvalSeconds);
         if (row.Failure is { } f) w.WriteString("failed", f);
+        if (row.Warnings.Count > 0)
+        {
+            w.WriteStartArray("warnings");
+            foreach (string warning in row.Warnings) w.WriteStringValue(warning);
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
     }
 

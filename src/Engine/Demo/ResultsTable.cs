@@ -81,6 +81,10 @@ public static class ResultsTable
     public static IReadOnlyList<string> Failures(DemoResults results) =>
         results.Rows.Where(r => r.Failed).Select(r => $"{r.Name}: {r.Failure}").ToArray();
 
+    /// <summary>"name: warning" for every warning a merge raised, in row order.</summary>
+    public static IReadOnlyList<string> Warnings(DemoResults results) =>
+        results.Rows.SelectMany(r => r.Warnings.Select(w => $"{r.Name}: {w}")).ToArray();
+
     /// <summary>"TinyTasks" or "text-task": what the title says the models are.</summary>
     public static string ZooKind(DemoResults results) => results.Setup.Suite == "text" ? $"text-task ({results.Setup.Size})" : "TinyTasks";
 

@@ -59,6 +59,33 @@ public class DemoRunnerTests
         Assert.That(Directory.Exists(Path.Combine(options.Out, "models")), Is.False, "merged models go to a temp folder by default");
     }
 
+    [Test]
+    public void WarningsAMergeRaisesAreKeptInItsRowAndTheResults()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var (zoo, _, _, _) = MakeZoo(dir.Path);
+        // collapse_share=0: every task's top class passes the share, so each task is warned about once, at step 0.
+        var plan = new List<PlannedRow>
+        {
+            new("adamerging_task", "AdaMerging (task-wise)", "adamerging", new Dictionary<string, string>
+            {
+                ["granularity"] = "task", ["steps"] = "1", ["batch_size"] = "8", ["batches_per_step"] = "1", ["collapse_share"] = "0", ["probe_samples"] = "16",
+            }),
+            new("average", "Weight Averaging", "average", new Dictionary<string, string>()),
+        };
+        var options = new DemoOptions { Tasks = TaskNames, Out = Path.Combine(dir.Path, "out"), Threads = 1 };
+        var results = DemoRunner.Run(options, _ => zoo, plan);
+
+        var ada = results.Rows.Single(r => r.Id == "adamerging_task");
+        Assert.That(ada.Failure, Is.Null);
+        Assert.That(ada.Warnings, Has.Count.EqualTo(K));
+        for (int t = 0; t < K; t++) Assert.That(ada.Warnings[t], Does.Contain($"task '{TaskNames[t]}'").And.Contain("at step 0"));
+        Assert.That(results.Rows.Single(r => r.Id == "average").Warnings, Is.Empty);
+        Assert.That(ResultsTable.Warnings(results), Is.EqualTo(ada.Warnings.Select(w => "AdaMerging (task-wise): " + w).ToArray()));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(options.Out, DemoRunner.ResultsJsonFile)));
+        Assert.That(json.RootElement.ToString(), Does.Contain("collapses onto one class"));
+    }
+
     private static double Accuracy(int[] predicted, int[] labels) =>
         (double)predicted.Zip(labels).Count(p => p.First == p.Second) / labels.Length;
 
