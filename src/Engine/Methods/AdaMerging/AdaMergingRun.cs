@@ -9,7 +9,8 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// <summary>
 /// Drives a trainer through the configured steps as a merge does: resumes from the state file next
 /// to the output when one exists (refusing one written for other inputs or parameters), reports
-/// each step (Pass "step", TensorsDone = step, Detail "loss X.XXXX"), saves the state every
+/// each step (Pass "step", TensorsDone = step, Detail "loss X.XXXX" and the latest diagnostics'
+/// largest top-class share, <see cref="CollapseWatch.Summary"/>), saves the state every
 /// <c>checkpoint_every</c> steps, and on cancellation saves it and throws
 /// <see cref="MergeInterruptedException"/>. The collapse diagnostics are measured at step 0, every
 /// <c>checkpoint_every</c> steps and after the last step, kept in the state with the rest, and each
@@ -41,7 +42,7 @@ internal static class AdaMergingRun
             double loss = trainer.Step();
             context.Progress?.Report(new MergeProgress("step", (int)trainer.StepsDone, options.Steps, 0, 0, clock.Elapsed)
             {
-                Detail = string.Create(CultureInfo.InvariantCulture, $"loss {loss:F4}"),
+                Detail = string.Create(CultureInfo.InvariantCulture, $"loss {loss:F4}") + (watch.Summary() is { } summary ? ", " + summary : ""),
             });
             bool checkpoint = options.CheckpointEvery > 0 && trainer.StepsDone % options.CheckpointEvery == 0;
             if (checkpoint || trainer.StepsDone == options.Steps) Diagnose(trainer, options, watch, context, clock);

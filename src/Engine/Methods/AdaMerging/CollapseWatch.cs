@@ -13,6 +13,17 @@ public sealed class CollapseWatch(double collapseShare, bool informationMaximisa
 
     public List<string> Warnings { get; } = [];
 
+    /// <summary>
+    /// For the progress line: the task of the latest measurement with the largest share on one
+    /// class, e.g. "top class 53% mnist-inverted (step 100)"; null before any measurement.
+    /// </summary>
+    public string? Summary()
+    {
+        if (History.Count == 0 || History[^1].Length == 0) return null;
+        var top = History[^1].MaxBy(s => s.TopShare)!;
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"top class {100 * top.TopShare:F0}% {top.Task} (step {top.Step})");
+    }
+
     /// <summary>Records a measurement; returns the warnings it raises (tasks not warned about before).</summary>
     public IReadOnlyList<string> Add(PredictionStats[] stats)
     {

@@ -180,6 +180,16 @@ public sealed class CollapseDiagnosticsTests
     }
 
     [Test]
+    public void TheProgressSummaryNamesTheLatestMostCollapsedTask()
+    {
+        var watch = new CollapseWatch(0.5);
+        Assert.That(watch.Summary(), Is.Null);
+        watch.Add([Stats(0, 10, 2.0, 0.2) with { Task = "a" }, Stats(0, 10, 2.0, 0.3) with { Task = "b" }]);
+        watch.Add([Stats(50, 10, 2.0, 0.61) with { Task = "a" }, Stats(50, 10, 2.0, 0.25) with { Task = "b" }]);
+        Assert.That(watch.Summary(), Is.EqualTo("top class 61% a (step 50)"));
+    }
+
+    [Test]
     public void TheTallyMatchesHandComputedValues()
     {
         // Rows: logits (0, 0) -> p = (1/2, 1/2), H = ln 2, argmax 0 (first on ties); (ln 3, 0) -> p = (3/4, 1/4), argmax 0.
