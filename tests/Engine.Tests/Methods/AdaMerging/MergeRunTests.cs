@@ -166,4 +166,20 @@ public sealed class MergeRunTests
         Assert.That(c.RootElement.GetProperty("loss")[0].GetDouble(), Is.LessThan(a.RootElement.GetProperty("loss")[0].GetDouble() - 1));
         Assert.That(c.RootElement.GetProperty("lambdas").GetRawText(), Is.Not.EqualTo(a.RootElement.GetProperty("lambdas").GetRawText()));
     }
+
+    /// <summary>The diagnostics only read: with the probe off (probe_samples=0) the merge and its losses are the same bytes, and the report then has no measurements.</summary>
+    [Test]
+    public void DiagnosticsDoNotChangeTheMerge()
+    {
+        using var dir = Fixtures.NewTempDir();
+        var set = new Dictionary<string, string> { ["steps"] = "3", ["batch_size"] = "8", ["lr"] = "0.05", ["checkpoint_every"] = "1" };
+        var on = Merge("adamerging", dir.File("on"), set);
+        var off = Merge("adamerging", dir.File("off"), new(set) { ["probe_samples"] = "0" });
+        AssertSameBytes(dir.File("on"), dir.File("off"));
+        using var a = JsonDocument.Parse(on.ToJson());
+        using var b = JsonDocument.Parse(off.ToJson());
+        Assert.That(b.RootElement.GetProperty("loss").GetRawText(), Is.EqualTo(a.RootElement.GetProperty("loss").GetRawText()));
+        Assert.That(a.RootElement.GetProperty("results").GetProperty("diagnostics").GetArrayLength(), Is.EqualTo(4), "steps 0, 1, 2, 3");
+        Assert.That(b.RootElement.GetProperty("results").GetProperty("diagnostics").GetArrayLength(), Is.Zero);
+    }
 }
