@@ -97,10 +97,10 @@ public sealed class AdaMergingTrainer : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            var tv = Own(owned, TaskVectorStore.Load(problem, options.TiesPreprocess ? options.TiesK : null));
+            var tv = Owned.Add(owned, TaskVectorStore.Load(problem, options.TiesPreprocess ? options.TiesK : null));
             var names = tv.Names;
-            var theta = names.Select((n, i) => Own(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
-            var sums = names.Select((n, i) => Own(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
+            var theta = names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
+            var sums = names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
             var models = new OnnxModel[problem.K];
             var requests = new GradientRequest[problem.K];
             var samples = new SampleData[problem.K];
@@ -113,7 +113,7 @@ public sealed class AdaMergingTrainer : IDisposable
             for (int k = 0; k < problem.K; k++)
             {
                 var model = models[k] = ((OnnxCheckpoint)problem.Tasks[k]).Model;
-                samples[k] = Own(owned, SampleData.Load(model, data[k]));
+                samples[k] = Owned.Add(owned, SampleData.Load(model, data[k]));
                 if (samples[k].Count < options.BatchSize)
                     throw new BadInputException($"{data[k]}: {samples[k].Count} samples, fewer than batch_size={options.BatchSize}");
                 var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
@@ -127,25 +127,19 @@ public sealed class AdaMergingTrainer : IDisposable
                 samplers[k] = new BatchSampler(checked((int)samples[k].Count), options.BatchSize, options.Shuffle, seed, k);
             }
             var lanes = new GradientLane[Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep)];
-            for (int w = 0; w < lanes.Length; w++) lanes[w] = Own(owned, GradientLane.Create(models, requests, sessionSettings, names, theta));
+            for (int w = 0; w < lanes.Length; w++) lanes[w] = Owned.Add(owned, GradientLane.Create(models, requests, sessionSettings, names, theta));
             var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers);
             if (options.ProbeSamples > 0)
-                trainer._probe = Own(owned, CollapseProbe.Create(models, problem.TaskNames, samples, lanes[0].Sessions.Select(s => s.Graph.Classes).ToArray(),
+                trainer._probe = Owned.Add(owned, CollapseProbe.Create(models, problem.TaskNames, samples, lanes[0].Sessions.Select(s => s.Graph.Classes).ToArray(),
                     names, theta, options.ProbeSamples, options.BatchSize, sessionSettings));
             trainer._owned.AddRange(owned);
             return trainer;
         }
         catch
         {
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            Owned.DisposeAll(owned);
             throw;
         }
-    }
-
-    private static T Own<T>(List<IDisposable> owned, T item) where T : IDisposable
-    {
-        owned.Add(item);
-        return item;
     }
 
     /// <summary>

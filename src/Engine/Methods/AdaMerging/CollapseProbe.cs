@@ -80,27 +80,21 @@ internal sealed class CollapseProbe : IDisposable
             {
                 var copy = new OnnxModel(model.Proto.Clone(), model.BaseDirectory, model.DisplayName);
                 copy.PromoteInitializersToInputs(sharedNames);
-                var session = Own(owned, OnnxSession.FromBytes(copy.ToInlineBytes(), settings));
+                var session = Owned.Add(owned, OnnxSession.FromBytes(copy.ToInlineBytes(), settings));
                 var inputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                 var batch = new Dictionary<string, Tensor>(StringComparer.Ordinal);
                 foreach (var (name, source) in data.Inputs)
-                    inputs[name] = batch[name] = Own(owned, Tensor.Allocate(name, source.DType, [batchSize, .. source.Shape[1..]], zero: false));
+                    inputs[name] = batch[name] = Owned.Add(owned, Tensor.Allocate(name, source.DType, [batchSize, .. source.Shape[1..]], zero: false));
                 for (int i = 0; i < sharedNames.Count; i++) inputs[sharedNames[i]] = theta[i];
-                var logits = Own(owned, Tensor.Allocate(output, DType.F32, [batchSize, classes], zero: false));
+                var logits = Owned.Add(owned, Tensor.Allocate(output, DType.F32, [batchSize, classes], zero: false));
                 var run = session.Bind(inputs, new Dictionary<string, Tensor>(StringComparer.Ordinal) { [output] = logits });
                 return new Probe(session, run, data, batch, logits, indices, classes, batchSize);
             }
             catch
             {
-                for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+                Owned.DisposeAll(owned);
                 throw;
             }
-        }
-
-        private static T Own<T>(List<IDisposable> owned, T item) where T : IDisposable
-        {
-            owned.Add(item);
-            return item;
         }
 
         public PredictionStats Measure(string task, long step)
