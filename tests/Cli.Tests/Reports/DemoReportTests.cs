@@ -231,6 +231,20 @@ public class DemoReportTests
         Assert.That(doc.Descendants("li").Select(li => li.Value), Does.Contain("RegMean: <boom> & 'quotes' \"too\""));
     }
 
+    [Test]
+    public void AMergesWarningsAppearUnderItsRowNameInEveryReport()
+    {
+        var r = TwoTasks();
+        const string warning = "adamerging: task 'mnist' collapses onto one class at step 50: 61.0% <of> & more";
+        r = r with { Rows = [.. r.Rows.Select(row => row.Id == "ties" ? row with { Warnings = [warning] } : row)] };
+        Assert.That(ResultsTable.Warnings(r), Is.EqualTo(new[] { "TIES-Merging: " + warning }));
+        Assert.That(MarkdownReport.Render(r), Does.Contain("\nWarnings:\n\n- TIES-Merging: " + warning + "\n"));
+        Assert.That(Parse(HtmlReport.Render(r)).Descendants("li").Select(li => li.Value), Does.Contain("TIES-Merging: " + warning));
+        using var doc = JsonDocument.Parse(ResultsJson.Render(r));
+        Assert.That(doc.RootElement.GetProperty("rows")[2].GetProperty("warnings")[0].GetString(), Is.EqualTo(warning));
+        Assert.That(doc.RootElement.GetProperty("rows")[1].TryGetProperty("warnings", out _), Is.False, "rows without warnings have no key");
+    }
+
     private static XDocument Parse(string html)
     {
         using var reader = XmlReader.Create(new StringReader(html), new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore });
