@@ -33,8 +33,7 @@ internal static class AnalyzeCommand
             int? t = parsed.GetValue(threads);
             if (t is < 1) throw new BadInputException($"--threads {t}: must be at least 1");
             string? htmlPath = parsed.GetValue(html);
-            if (htmlPath is not null && (Directory.Exists(htmlPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(htmlPath)))))
-                throw new BadInputException($"--html {htmlPath}: expected an .html file path in an existing folder");
+            if (htmlPath is not null) AtomicFile.RequireFileInExistingFolder("--html", htmlPath, "an .html");
             string basePath = parsed.GetValue(@base)!;
             var analysis = ProgressView.Run<MergeProgress, TaskVectorAnalysis>(Console.Error, "analyze", MergeProgressView.Snapshot, progress => TaskVectorAnalysis.Run(new AnalysisRequest
             {

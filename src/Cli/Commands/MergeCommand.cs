@@ -6,6 +6,7 @@ using Amalgam.Engine.Merging;
 using Amalgam.Engine.Methods;
 using Amalgam.Kernels;
 using Amalgam.OnnxIO.Runtime;
+using Amalgam.OnnxIO.Safetensors;
 
 namespace Amalgam.Cli.Commands;
 
@@ -78,8 +79,7 @@ internal static class MergeCommand
             if (onDevice.IsCuda && !spec.NeedsData)
                 err.WriteLine($"amalgam: warning: --device {onDevice} is ignored: {spec.Name} runs no model (its kernels run on the CPU)");
             string? reportPath = parsed.GetValue(report);
-            if (reportPath is not null && (Directory.Exists(reportPath) || !Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(reportPath)))))
-                throw new BadInputException($"--report {reportPath}: expected a .json file path in an existing folder");
+            if (reportPath is not null) AtomicFile.RequireFileInExistingFolder("--report", reportPath, "a .json");
             // Ctrl-C: a long data-dependent merge saves its state and stops (exit 130, no output);
             // a second Ctrl-C is left to the runtime and ends the process at once.
             using var interrupt = new CancellationTokenSource();

@@ -32,7 +32,7 @@ public static class AnalysisHtml
         string[] tasks = [.. a.Tasks];
         double[][] cos = a.Overall.Cosine, conflict = a.Overall.SignConflict;
         Heatmap(sb, "Cosine similarity, all shared tensors", tasks, tasks, Cell, (i, j) => cos[i][j], Diverging, "F3");
-        Heatmap(sb, "Sign-conflict rate, all shared tensors", tasks, tasks, Cell, (i, j) => conflict[i][j], v => Sequential(v / 1.0), "F3");
+        Heatmap(sb, "Sign-conflict rate, all shared tensors", tasks, tasks, Cell, (i, j) => conflict[i][j], Sequential, "F3");
 
         string[] layerNames = [.. a.Layers.Select(l => l.Name)];
         double maxRelative = a.Layers.SelectMany(l => l.TaskNorms.Select((_, k) => l.RelativeNorm(k))).Where(double.IsFinite).DefaultIfEmpty(0).Max();

@@ -84,8 +84,6 @@ public static class GradRunner
     {
         if (!path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
             throw new BadInputException($"--out {path}: expected a .safetensors file");
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (Directory.Exists(path) || folder is null || !Directory.Exists(folder))
-            throw new BadInputException($"--out {path}: expected a .safetensors file path in an existing folder");
+        AtomicFile.RequireFileInExistingFolder("--out", path, "a .safetensors");
     }
 }

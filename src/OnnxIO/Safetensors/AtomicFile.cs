@@ -1,9 +1,22 @@
+using Amalgam.Kernels;
+
 namespace Amalgam.OnnxIO.Safetensors;
 
 /// <summary>Outputs go to a temp file in the destination folder and are renamed into place, so a
 /// reader never sees a half-written file and a failed write leaves the old file untouched.</summary>
 public static class AtomicFile
 {
+    /// <summary>
+    /// Refuses a destination that is a folder or lies in a folder that does not exist, before any work:
+    /// "OPTION PATH: expected EXPECTED file path in an existing folder" (EXPECTED e.g. "a .json").
+    /// </summary>
+    public static void RequireFileInExistingFolder(string option, string path, string expected)
+    {
+        string? folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (Directory.Exists(path) || folder is null || !Directory.Exists(folder))
+            throw new BadInputException($"{option} {path}: expected {expected} file path in an existing folder");
+    }
+
     /// <summary>A fresh hidden temp path beside <paramref name="path"/> (same folder, so rename is atomic).</summary>
     public static string TempPathFor(string path)
     {

@@ -234,7 +234,7 @@ public sealed class AdaMergingTrainer : IDisposable
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        Owned.DisposeAll(_owned);
         _owned.Clear();
     }
 }

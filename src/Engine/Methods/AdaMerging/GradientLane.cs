@@ -55,14 +55,14 @@ internal sealed class GradientLane : IDisposable
         }
         catch
         {
-            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+            Owned.DisposeAll(owned);
             throw;
         }
     }
 
     public void Dispose()
     {
-        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        Owned.DisposeAll(_owned);
         _owned.Clear();
     }
 }
