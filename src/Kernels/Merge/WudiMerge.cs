@@ -15,7 +15,8 @@ namespace Amalgam.Kernels.Merge;
 /// The gradient is the official one, associated so that a step costs one product instead of 2K (the
 /// official loop recomputes every term each step). Adam runs on delta = tau_m - s, s = sum_i tau_i (the
 /// same updates, as Adam's step does not depend on the parameter's value without weight decay), and
-/// with D_i = s - tau_i the constant parts are computed once (f32 products summed in float64, rounded once):
+/// with D_i = s - tau_i the constant parts are computed once (f32 products summed in float64, rounded once;
+/// the products by row block in parallel too):
 /// <list type="bullet">
 /// <item>Gram form, when n &lt;= 2 K m and n &lt;= <see cref="MaxGramColumns"/>: with G_i = tau_i^T tau_i (n x n), A = sum_i a_i G_i and
 /// E = sum_i a_i D_i G_i, dL/dtau_m = 2 (delta A + E): 2 m n^2 flops per step whatever K.</item>
@@ -54,7 +55,7 @@ public static class WudiMerge
             sum.CopyTo(merged);
             return 0;
         }
-        IStepGradient form = n <= 2L * active.Length * m && n <= MaxGramColumns ? GramForm.Create(active, sum, m, n) : RowForm.Create(active, sum, m, n);
+        IStepGradient form = n <= 2L * active.Length * m && n <= MaxGramColumns ? GramForm.Create(active, sum, m, n, threads) : RowForm.Create(active, sum, m, n, threads);
         var adam = new AdamSettings(learningRate, 0.9f, 0.999f, 1e-8f, 0f);
         var delta = new float[len];
         var plan = new ChunkPlan(m, BlockRows);
@@ -93,28 +94,36 @@ public static class WudiMerge
     /// <summary>dL/dtau_m = 2 (delta A + E) with A = sum a_i G_i, E = sum a_i D_i G_i.</summary>
     private sealed class GramForm(int n, float[] a, float[] e, double initialLoss) : IStepGradient
     {
-        public static GramForm Create((float[] Tau, double A)[] tasks, float[] sum, int m, int n)
+        /// <summary>A, E and L(s), task by task: G_i on one thread, then D_i G_i in parallel row blocks.</summary>
+        public static GramForm Create((float[] Tau, double A)[] tasks, float[] sum, int m, int n, int threads)
         {
             var aSum = new double[(long)n * n];
             var eSum = new double[(long)m * n];
             var gram = new float[(long)n * n];
-            var d = new float[(long)m * n];
-            var product = new float[(long)m * n];
-            double initial = 0;
+            var plan = new ChunkPlan(m, BlockRows);
+            var blockLoss = new double[plan.ChunkCount];
             foreach (var (tau, ai) in tasks)
             {
                 BlasLevel3.Gram(m, n, tau, gram);                                  // G_i = tau_i^T tau_i
-                for (long j = 0; j < d.Length; j++) d[j] = sum[j] - tau[j];        // D_i = s - tau_i
-                BlasLevel3.Sgemm(m, n, n, d, gram, product);                       // D_i G_i
                 for (long j = 0; j < gram.Length; j++) aSum[j] += ai * gram[j];
-                double li = 0;
-                for (long j = 0; j < product.Length; j++)
+                ParallelChunks.For(plan, block =>
                 {
-                    eSum[j] += ai * product[j];
-                    li += (double)d[j] * product[j];                               // tr(D_i G_i D_i^T) = ||D_i tau_i^T||^2
-                }
-                initial += ai * li;
+                    int start = (int)block.Start * n, length = (int)block.Length * n, rows = (int)block.Length;
+                    var d = new float[length];
+                    var product = new float[length];
+                    for (int j = 0; j < length; j++) d[j] = sum[start + j] - tau[start + j];   // D_i = s - tau_i
+                    BlasLevel3.Sgemm(rows, n, n, d, gram, product);                          // D_i G_i
+                    double li = 0;
+                    for (int j = 0; j < length; j++)
+                    {
+                        eSum[start + j] += ai * product[j];
+                        li += (double)d[j] * product[j];                                     // tr(D_i G_i D_i^T) = ||D_i tau_i^T||^2
+                    }
+                    blockLoss[block.Index] += ai * li;
+                }, threads);
             }
+            double initial = 0;
+            foreach (double b in blockLoss) initial += b;
             return new GramForm(n, Rounded(aSum), Rounded(eSum), initial);
         }
 
@@ -142,16 +151,20 @@ public static class WudiMerge
     /// <summary>dL/dtau_m = 2 sum_i a_i (P_i + delta tau_i^T) tau_i with P_i = D_i tau_i^T.</summary>
     private sealed class RowForm((float[] Tau, double A)[] tasks, int m, int n, float[][] p) : IStepGradient
     {
-        public static RowForm Create((float[] Tau, double A)[] tasks, float[] sum, int m, int n)
+        public static RowForm Create((float[] Tau, double A)[] tasks, float[] sum, int m, int n, int threads)
         {
             var p = new float[tasks.Length][];
-            var d = new float[(long)m * n];
             for (int i = 0; i < tasks.Length; i++)
             {
                 var tau = tasks[i].Tau;
-                for (long j = 0; j < d.Length; j++) d[j] = sum[j] - tau[j];
-                p[i] = new float[(long)m * m];
-                BlasLevel3.Sgemm(Transpose.No, Transpose.Yes, m, m, n, 1f, d, n, tau, n, 0f, p[i], m);
+                var pi = p[i] = new float[(long)m * m];
+                ParallelChunks.For(new ChunkPlan(m, BlockRows), block =>
+                {
+                    int start = (int)block.Start * n, length = (int)block.Length * n, rows = (int)block.Length;
+                    var d = new float[length];
+                    for (int j = 0; j < length; j++) d[j] = sum[start + j] - tau[start + j];   // D_i = s - tau_i
+                    BlasLevel3.Sgemm(Transpose.No, Transpose.Yes, rows, m, n, 1f, d, n, tau, n, 0f, pi.AsSpan((int)block.Start * m, rows * m), m);
+                }, threads);
             }
             return new RowForm(tasks, m, n, p);
         }
