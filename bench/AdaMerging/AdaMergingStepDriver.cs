@@ -16,7 +16,7 @@ namespace Amalgam.Bench.AdaMerging;
 ///
 ///   dotnet run -c Release --project bench -- adamerging-step --base B.onnx --model T1.onnx ... --data D1.npy ...
 ///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N] [--alternate]
-///       [--memory shared|session|none] [--compare-memory] [--device cpu|cuda[:N]]
+///       [--memory shared|session|none] [--compare-memory] [--device cpu|cuda[:N]] [--step auto|host|device]
 /// The first step is reported apart (ORT's first run allocates its arenas). --alternate builds the
 /// trainer for --threads workers and then alternates steps on 1 worker and on --threads workers,
 /// reporting the median step time of each and their ratio: on a shared machine both see the same
@@ -41,7 +41,9 @@ internal static class AdaMergingStepDriver
         int perStep = int.Parse(Arg(args, "--batches-per-step") ?? "2", CultureInfo.InvariantCulture);
         var granularity = Arg(args, "--granularity") == "task" ? Granularity.Task : Granularity.Layer;
         if (Arg(args, "--threads") is { } t) Parallelism.MaxThreads = int.Parse(t, CultureInfo.InvariantCulture);
-        var options = new AdaMergingOptions(granularity, 0.3f, new AdamSettings(1e-3f), steps, batch, perStep, Shuffle: true, TiesPreprocess: false, 0.2, 0);
+        var stepBackend = Arg(args, "--step") switch { "host" => StepBackend.Host, "device" => StepBackend.Device, _ => StepBackend.Auto };
+        var options = new AdaMergingOptions(granularity, 0.3f, new AdamSettings(1e-3f), steps, batch, perStep, Shuffle: true, TiesPreprocess: false, 0.2, 0,
+            Step: stepBackend);
 
         bool alternate = args.Contains("--alternate");
         using var problem = MergeProblem.Open(@base, models, Arg(args, "--private"));
@@ -74,7 +76,7 @@ internal static class AdaMergingStepDriver
         var clock = Stopwatch.StartNew();
         var trainer = AdaMergingTrainer.Create(problem, data, options, seed: 0, memory, s_device);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"adamerging-step ({memory}, {s_device}): K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {options.BatchSize} x {options.BatchesPerStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
+            $"adamerging-step ({memory}, {s_device}, step on {trainer.StepDevice ?? "host"}): K={problem.K}, {problem.Shared.Count} shared tensors, {problem.Shared.Sum(s => s.ElementCount):N0} shared parameters, {trainer.Raw.Length} coefficients, batch {options.BatchSize} x {options.BatchesPerStep} per task, {Parallelism.MaxThreads} threads; set-up {clock.Elapsed.TotalSeconds:F1} s"));
         return trainer;
     }
 

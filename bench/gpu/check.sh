@@ -3,8 +3,10 @@
 #   1. builds the GPU flavour (ONNX Runtime's Microsoft.ML.OnnxRuntime.Gpu.Linux 1.31.0 instead of the CPU package);
 #   2. runs the device tests: the ILGPU kernels on the CUDA accelerator (AMALGAM_DEVICE_TESTS=cuda) and the
 #      ONNX Runtime session tests with the CUDA provider present;
-#   3. runs layer-wise AdaMerging on the ViT-B/32-shaped benchmark models on the CPU and with --device cuda,
-#      compares the learned coefficients, and prints the step times of both.
+#   3. runs layer-wise AdaMerging on the ViT-B/32-shaped benchmark models on the CPU, with --device cuda and
+#      the host step (step=host: ORT on CUDA, theta and gradients bound in host memory), and with --device cuda
+#      and the device step (the default there: ILGPU kernels, theta and gradients in device buffers ORT binds in
+#      place), compares the learned coefficients with the CPU run's, and prints the step times.
 # Until this script has run on such a machine, every GPU result in README is unverified.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,7 @@ step "device tests (ILGPU on CUDA, ORT CUDA provider)"
 AMALGAM_DEVICE_TESTS=cuda dotnet test tests/Kernels.Tests -c Release --no-build --filter "FullyQualifiedName~Device" -p:AmalgamGpu=true
 dotnet test tests/OnnxIO.Tests -c Release --no-build --filter "FullyQualifiedName~Runtime" -p:AmalgamGpu=true
 
-step "AdaMerging on ViT-B/32-shaped models: CPU vs --device cuda"
+step "AdaMerging on ViT-B/32-shaped models: CPU vs --device cuda (host step, device step)"
 models="${AMALGAM_VITB32_DIR:-$HOME/.cache/amalgam/bench/vitb32}"
 if [ ! -f "$models/base.onnx" ]; then
   echo "making the ViT-B/32-shaped models (3 tasks, 64 samples) in $models"
@@ -28,16 +30,24 @@ if [ ! -f "$models/base.onnx" ]; then
 fi
 args=(merge --method adamerging --set granularity=layer --set steps=20 --base "$models/base.onnx" --private '^heads\.')
 for k in 1 2 3; do args+=(--model "$models/task_$k.onnx" --data "$models/data_$k.npy"); done
-for dev in cpu cuda; do
-  /usr/bin/time -f "$dev: %e s wall, %U s user, %S s system" \
-    artifacts/amalgam "${args[@]}" --device "$dev" --report "$out/$dev.json" --out "$out/merged-$dev"
-  dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3 --device "$dev"
+run() {  # name, --device, step
+  /usr/bin/time -f "$1: %e s wall, %U s user, %S s system" \
+    artifacts/amalgam "${args[@]}" --device "$2" --set step="$3" --report "$out/$1.json" --out "$out/merged-$1"
+}
+run cpu cpu host
+run cuda-host-step cuda host
+run cuda-device-step cuda device
+for dev in "cpu host" "cuda host" "cuda device"; do
+  set -- $dev
+  dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3 --device "$1" --step "$2"
 done
-python3 - "$out/cpu.json" "$out/cuda.json" <<'PY' || echo "(python3 missing: compare results.coefficients in the two reports by hand)"
+python3 - "$out" <<'PY' || echo "(python3 missing: compare results.coefficients in the three reports by hand)"
 import json, sys
-a, b = (json.load(open(p)) for p in sys.argv[1:3])
-ca, cb = a["results"]["coefficients"], b["results"]["coefficients"]
+load = lambda n: json.load(open(f"{sys.argv[1]}/{n}.json"))
 flat = lambda c: [x for row in c for x in (row if isinstance(row, list) else [row])]
-d = max(abs(x - y) for x, y in zip(flat(ca), flat(cb)))
-print(f"coefficients: max |cpu - cuda| = {d:.3g}; seconds cpu {a['seconds']:.1f}, cuda {b['seconds']:.1f}")
+cpu = load("cpu")
+for name in ("cuda-host-step", "cuda-device-step"):
+    r = load(name)
+    d = max(abs(x - y) for x, y in zip(flat(cpu["results"]["coefficients"]), flat(r["results"]["coefficients"])))
+    print(f"{name}: coefficients max |cpu - {name}| = {d:.3g}; seconds cpu {cpu['seconds']:.1f}, {name} {r['seconds']:.1f}")
 PY

@@ -40,6 +40,9 @@ public sealed unsafe class Tensor : IDisposable
     /// <summary>A copy of the shape.</summary>
     public long[] ShapeArray() => (long[])_shape.Clone();
 
+    /// <summary>Whose memory the data is in (<see cref="TensorStorage.Device"/>): the host's unless a view of CUDA memory.</summary>
+    public ComputeDevice Device => _storage.Device;
+
     /// <summary>First byte of the data. Valid until this tensor is disposed.</summary>
     public byte* Pointer
     {

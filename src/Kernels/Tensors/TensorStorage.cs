@@ -21,6 +21,13 @@ public abstract unsafe class TensorStorage : SafeHandle
     public abstract bool IsReadOnly { get; }
 
     /// <summary>
+    /// Whose memory the bytes are: the host's (every storage but a CUDA <see cref="ExternalStorage"/>), or a CUDA
+    /// device's, which only ONNX Runtime (bound with that device's memory info) and device kernels may touch:
+    /// <see cref="Pointer"/> is then a device address and host code must not read it.
+    /// </summary>
+    public virtual ComputeDevice Device => ComputeDevice.Cpu;
+
+    /// <summary>
     /// Hint that bytes [offset, offset + length) will not be read again soon: a memory-mapped
     /// storage drops those pages from the process's resident set (they stay in the page cache and
     /// are re-read on the next access), so streaming over a large mapped file keeps RSS flat.
@@ -57,6 +64,32 @@ public sealed unsafe class NativeStorage : TensorStorage
         if (_length > 0) GC.RemoveMemoryPressure(_length);
         return true;
     }
+}
+
+/// <summary>
+/// Memory someone else owns and frees (an ILGPU device buffer: host memory on ILGPU's CPU accelerator, device
+/// memory on CUDA), viewed as tensors so ONNX Runtime reads and writes it in place. Nothing is freed on
+/// release: the owner must outlive every tensor over it.
+/// </summary>
+public sealed class ExternalStorage : TensorStorage
+{
+    private readonly long _length;
+    private readonly ComputeDevice _device;
+
+    public ExternalStorage(IntPtr pointer, long byteLength, ComputeDevice device)
+    {
+        if (pointer == IntPtr.Zero) throw new ArgumentException("null pointer", nameof(pointer));
+        ArgumentOutOfRangeException.ThrowIfNegative(byteLength);
+        _length = byteLength;
+        _device = device;
+        SetHandle(pointer);
+    }
+
+    public override long ByteLength => _length;
+    public override bool IsReadOnly => false;
+    public override ComputeDevice Device => _device;
+
+    protected override bool ReleaseHandle() => true;
 }
 
 /// <summary>A whole file mapped read-only. Tensors over it are zero-copy views.</summary>

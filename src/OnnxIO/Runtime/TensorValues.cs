@@ -57,8 +57,25 @@ internal sealed unsafe class TensorValues : IDisposable
     }
 
     private static Ort.OrtValue Wrap(Tensor tensor) =>
-        Ort.OrtValue.CreateTensorValueWithData(Ort.OrtMemoryInfo.DefaultInstance,
+        Ort.OrtValue.CreateTensorValueWithData(MemoryInfo(tensor.Device),
             (Ort.Tensors.TensorElementType)(int)tensor.DType.ToOnnx(), tensor.ShapeArray(), (IntPtr)tensor.Pointer, tensor.ByteLength);
+
+    private static readonly Dictionary<int, Ort.OrtMemoryInfo> s_cuda = [];
+
+    /// <summary>
+    /// Host memory, or CUDA device N's for a tensor over device memory (then ORT's CUDA provider reads and
+    /// writes it in place: device-resident binding). One memory info per device, kept for the process.
+    /// </summary>
+    private static Ort.OrtMemoryInfo MemoryInfo(ComputeDevice device)
+    {
+        if (!device.IsCuda) return Ort.OrtMemoryInfo.DefaultInstance;
+        lock (s_cuda)
+        {
+            if (!s_cuda.TryGetValue(device.Id, out var info))
+                s_cuda[device.Id] = info = new Ort.OrtMemoryInfo(Ort.OrtMemoryInfo.allocatorCUDA, Ort.OrtAllocatorType.DeviceAllocator, device.Id, Ort.OrtMemType.Default);
+            return info;
+        }
+    }
 
     public void Dispose()
     {

@@ -39,6 +39,7 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
             ParameterSpec.Choice("objective", "entropy", "per task and batch: entropy = mean prediction entropy (the paper); im = information maximisation (SHOT): mean entropy - im_weight * entropy of the batch-mean prediction, which resists collapse onto one class", "entropy", "im"),
             ParameterSpec.Float("im_weight", 1.0, "objective=im: weight of the batch-marginal entropy (0 = entropy)", min: 0),
             ParameterSpec.Int("probe_samples", 256, "inputs per task (spread over its data) on which the collapse diagnostics are measured (0 = none)", min: 0, max: 1 << 20),
+            ParameterSpec.Choice("step", "auto", "where each step's merge, gradient sum, dot products and Adam run: host = SIMD kernels; device = ILGPU kernels on --device with theta and the gradients in device buffers ORT reads and writes in place (on cpu: ILGPU's CPU accelerator, slow, for checking); auto = device with --device cuda, else host. Same coefficients to rounding", "auto", "host", "device"),
             ParameterSpec.Float("collapse_share", 0.5, "warn when a task's most-predicted class takes more than this share of its probe inputs ((1 + share) / 2 for two classes), or its marginal entropy halves", min: 0, max: 1),
         ],
         s => new AdaMergingMethod(AdaMergingOptions.From(s))) { NeedsData = true };

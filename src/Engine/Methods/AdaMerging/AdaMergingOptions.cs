@@ -11,6 +11,12 @@ public enum Granularity { Task, Layer }
 public enum Objective { Entropy, InformationMaximisation }
 
 /// <summary>
+/// Where a step's merge, gradient sum, dot products and Adam run: the host's SIMD kernels, or the ILGPU
+/// kernels on the run's --device (<see cref="DeviceStep"/>); auto = the device with --device cuda, else the host.
+/// </summary>
+public enum StepBackend { Auto, Host, Device }
+
+/// <summary>
 /// The effective `adamerging` parameters (see <see cref="Methods.AdaMerging.Spec"/>): how the
 /// coefficients are shaped and initialised, Adam's hyper-parameters, the step budget, the data
 /// order, the TIES pre-processing of AdaMerging++, how often the resumable state is saved (and the
@@ -30,7 +36,8 @@ public sealed record AdaMergingOptions(
     Objective Objective = Objective.Entropy,
     double ImWeight = 1,
     int ProbeSamples = 256,
-    double CollapseShare = 0.5)
+    double CollapseShare = 0.5,
+    StepBackend Step = StepBackend.Auto)
 {
     public static AdaMergingOptions From(MergeSettings s) => new(
         s.Choice("granularity") == "task" ? Granularity.Task : Granularity.Layer,
@@ -46,7 +53,8 @@ public sealed record AdaMergingOptions(
         s.Choice("objective") == "im" ? Objective.InformationMaximisation : Objective.Entropy,
         s.Float("im_weight"),
         checked((int)s.Int("probe_samples")),
-        s.Float("collapse_share"));
+        s.Float("collapse_share"),
+        s.Choice("step") switch { "host" => StepBackend.Host, "device" => StepBackend.Device, _ => StepBackend.Auto });
 
     /// <summary>The loss each task's gradient graph computes.</summary>
     internal Autodiff.GradientLoss Loss => Objective == Objective.InformationMaximisation ? Autodiff.GradientLoss.InformationMaximisation : Autodiff.GradientLoss.Entropy;

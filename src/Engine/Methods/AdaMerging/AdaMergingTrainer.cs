@@ -18,7 +18,9 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// gradient graph (built once: shared tensors are graph inputs, the task's private head stays baked
 /// in, loss = mean batch entropy, or with objective=im minus im_weight times the entropy of the batch-mean prediction) and the gradient in theta is summed over runs; (3)
 /// <see cref="GradientReduction"/> turns it into dL/dlambda (masked where the clamp is flat);
-/// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches.
+/// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches. With step=device
+/// (or auto on --device cuda) (1), the sum in (2), (3) and (4) run as ILGPU kernels on the device, theta
+/// and the gradients in device buffers that ORT binds in place (<see cref="DeviceStep"/>).
 /// ONNX Runtime runs with one intra-op thread; the (task, batch) runs of a step instead run on up to
 /// --threads workers at once (<see cref="OrderedRuns"/>), each with its own <see cref="GradientLane"/>
 /// (a session per task and its own gradient buffers), and each run's gradient is added into the sum
@@ -37,14 +39,16 @@ public sealed class AdaMergingTrainer : IDisposable
     private readonly SampleData[] _data;
     private readonly BatchSampler[] _samplers;
     private readonly AdaMergingOptions _o;
+    private readonly DeviceStep? _deviceStep;
     private readonly int[] _indices;
     private readonly double[] _runLosses;
     private CollapseProbe? _probe;
 
     private AdaMergingTrainer(TaskVectorStore tv, AdaMergingOptions o, CoefficientLayout layout, Tensor[] theta, Tensor[] sums,
-        GradientLane[] lanes, SampleData[] data, BatchSampler[] samplers)
+        GradientLane[] lanes, SampleData[] data, BatchSampler[] samplers, DeviceStep? deviceStep)
     {
         _tv = tv;
+        _deviceStep = deviceStep;
         _o = o;
         Layout = layout;
         _theta = theta;
@@ -77,6 +81,9 @@ public sealed class AdaMergingTrainer : IDisposable
 
     internal TaskVectorStore Vectors => _tv;
 
+    /// <summary>The device the step kernels run on (<c>cpu</c> = ILGPU's CPU accelerator, <c>cuda:N</c>), or null for the host kernels.</summary>
+    public string? StepDevice => _deviceStep?.DeviceName;
+
     /// <summary>
     /// Loads the task vectors, builds each task's gradient session and reads each task's data. Needs
     /// ONNX models with f32 shared tensors, one data file per task, at least batch_size samples each.
@@ -86,6 +93,10 @@ public sealed class AdaMergingTrainer : IDisposable
     public static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed,
         ComputeDevice device = default) =>
         Create(problem, data, options, seed, CpuMemory.SharedArena, device);
+
+    /// <summary>Whether <paramref name="options"/> put the step on the ILGPU device (<see cref="StepBackend"/>).</summary>
+    internal static bool StepsOnDevice(AdaMergingOptions options, ComputeDevice device) =>
+        options.Step == StepBackend.Device || (options.Step == StepBackend.Auto && device.IsCuda);
 
     /// <param name="memory">Where ORT's intermediates come from; <see cref="CpuMemory.SharedArena"/> except in the benchmark that measures the others.</param>
     internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory, ComputeDevice device = default)
@@ -99,8 +110,15 @@ public sealed class AdaMergingTrainer : IDisposable
         {
             var tv = Owned.Add(owned, TaskVectorStore.Load(problem, options.TiesPreprocess ? options.TiesK : null));
             var names = tv.Names;
-            var theta = names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
-            var sums = names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
+            int laneCount = Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep);
+            DeviceStep? deviceStep = null;
+            if (StepsOnDevice(options, device))
+            {
+                var context = Owned.Add(owned, Kernels.Device.DeviceContext.Create(device.ToString()));
+                deviceStep = Owned.Add(owned, DeviceStep.Create(context, tv, laneCount));
+            }
+            var theta = deviceStep?.Theta ?? names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
+            var sums = deviceStep is not null ? Array.Empty<Tensor>() : names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
             var models = new OnnxModel[problem.K];
             var requests = new GradientRequest[problem.K];
             var samples = new SampleData[problem.K];
@@ -126,9 +144,10 @@ public sealed class AdaMergingTrainer : IDisposable
                 requests[k] = new GradientRequest(names, shapes, options.Loss) { ImWeight = options.ImWeight };
                 samplers[k] = new BatchSampler(checked((int)samples[k].Count), options.BatchSize, options.Shuffle, seed, k);
             }
-            var lanes = new GradientLane[Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep)];
-            for (int w = 0; w < lanes.Length; w++) lanes[w] = Owned.Add(owned, GradientLane.Create(models, requests, sessionSettings, names, theta));
-            var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers);
+            var lanes = new GradientLane[laneCount];
+            for (int w = 0; w < lanes.Length; w++)
+                lanes[w] = Owned.Add(owned, GradientLane.Create(models, requests, sessionSettings, names, theta, deviceStep?.LaneGradients[w]));
+            var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers, deviceStep);
             if (options.ProbeSamples > 0)
                 trainer._probe = Owned.Add(owned, CollapseProbe.Create(models, problem.TaskNames, samples, lanes[0].Sessions.Select(s => s.Graph.Classes).ToArray(),
                     names, theta, options.ProbeSamples, options.BatchSize, sessionSettings));
@@ -149,8 +168,32 @@ public sealed class AdaMergingTrainer : IDisposable
     public double Evaluate(long step, Span<double> gradient)
     {
         if (gradient.Length != Layout.Count) throw new ArgumentException($"gradient has {gradient.Length} entries, the layout {Layout.Count}", nameof(gradient));
+        double loss = RunBatches(step);
+        long r0 = Stopwatch.GetTimestamp();
+        double[] perTensor = _deviceStep?.Dots() ?? GradientReduction.Reduce(_tv, _sums);
+        gradient.Clear();
+        int K = Layout.TaskCount;
+        for (int l = 0; l < Layout.Tensors.Count; l++)
+            for (int k = 0; k < K; k++) gradient[Layout.Index(l, k)] += perTensor[l * K + k];
+        for (int i = 0; i < gradient.Length; i++)
+            if (!CoefficientLayout.Passes(Raw[i])) gradient[i] = 0;
+        Times.Reduction += Stopwatch.GetElapsedTime(r0).TotalSeconds;
+        return loss;
+    }
+
+    /// <summary>theta(clamp(Raw)) into the buffers the sessions read, on the host or the device.</summary>
+    private void WriteTheta()
+    {
+        var clamped = Layout.ClampedPerTensor(Raw);
+        if (_deviceStep is not null) _deviceStep.WriteTheta(clamped);
+        else ThetaWriter.Run(_tv, _tv.Slices, clamped, _theta);
+    }
+
+    /// <summary>Writes theta, runs step <paramref name="step"/>'s (task, batch) gradient graphs and sums their gradients; returns the loss.</summary>
+    private double RunBatches(long step)
+    {
         long t0 = Stopwatch.GetTimestamp();
-        ThetaWriter.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
+        WriteTheta();
         long t1 = Stopwatch.GetTimestamp();
         Times.Merge += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
         // Run r = task r / B, batch r % B (B = batches_per_step). The samplers cache a permutation, so
@@ -172,7 +215,8 @@ public sealed class AdaMergingTrainer : IDisposable
             (w, r) =>
             {
                 long c = Stopwatch.GetTimestamp();
-                GradientReduction.Accumulate(_tv, _lanes[w].Gradients, _sums, first: r == 0, accumulateThreads);
+                if (_deviceStep is not null) _deviceStep.Accumulate(w, first: r == 0);
+                else GradientReduction.Accumulate(_tv, _lanes[w].Gradients, _sums, first: r == 0, accumulateThreads);
                 accumulateSeconds += Stopwatch.GetElapsedTime(c).TotalSeconds; // commits never overlap
             });
         double loss = 0;
@@ -180,25 +224,29 @@ public sealed class AdaMergingTrainer : IDisposable
         long r0 = Stopwatch.GetTimestamp();
         Times.Runtime += Stopwatch.GetElapsedTime(t1, r0).TotalSeconds - accumulateSeconds;
         Times.Reduction += accumulateSeconds;
-        double[] perTensor = GradientReduction.Reduce(_tv, _sums);
-        gradient.Clear();
-        int K = Layout.TaskCount;
-        for (int l = 0; l < Layout.Tensors.Count; l++)
-            for (int k = 0; k < K; k++) gradient[Layout.Index(l, k)] += perTensor[l * K + k];
-        for (int i = 0; i < gradient.Length; i++)
-            if (!CoefficientLayout.Passes(Raw[i])) gradient[i] = 0;
-        Times.Reduction += Stopwatch.GetElapsedTime(r0).TotalSeconds;
         return loss;
     }
 
     /// <summary>One Adam step on the raw coefficients; returns the step's loss.</summary>
     public double Step()
     {
-        var gradient = new double[Layout.Count];
-        double loss = Evaluate(StepsDone, gradient);
-        long t0 = Stopwatch.GetTimestamp();
-        var g = gradient.Select(x => (float)x).ToArray();
-        Adam.Step(Raw, g, FirstMoment, SecondMoment, _o.Adam, StepsDone + 1);
+        double loss;
+        long t0;
+        if (_deviceStep is not null)
+        {
+            // Dots, mask, Adam and clamp in CoefficientStep; the host arrays are uploaded and read back.
+            loss = RunBatches(StepsDone);
+            t0 = Stopwatch.GetTimestamp();
+            _deviceStep.AdamStep(Raw, FirstMoment, SecondMoment, Layout.Granularity == Granularity.Layer, _o.Adam, StepsDone + 1);
+        }
+        else
+        {
+            var gradient = new double[Layout.Count];
+            loss = Evaluate(StepsDone, gradient);
+            t0 = Stopwatch.GetTimestamp();
+            var g = gradient.Select(x => (float)x).ToArray();
+            Adam.Step(Raw, g, FirstMoment, SecondMoment, _o.Adam, StepsDone + 1);
+        }
         StepsDone++;
         Losses.Add(loss);
         Times.Optimizer += Stopwatch.GetElapsedTime(t0).TotalSeconds;
@@ -215,7 +263,7 @@ public sealed class AdaMergingTrainer : IDisposable
     {
         if (_probe is null) return null;
         long t0 = Stopwatch.GetTimestamp();
-        ThetaWriter.Run(_tv, _tv.Slices, Layout.ClampedPerTensor(Raw), _theta);
+        WriteTheta();
         var stats = _probe.Measure(StepsDone);
         Times.Diagnostics += Stopwatch.GetElapsedTime(t0).TotalSeconds;
         return stats;

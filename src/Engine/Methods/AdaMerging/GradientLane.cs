@@ -31,14 +31,15 @@ internal sealed class GradientLane : IDisposable
     /// <param name="models">Task k's model (its private head stays baked in).</param>
     /// <param name="requests">Task k's gradient request (shared tensor names, batch shapes, loss).</param>
     /// <param name="theta">The shared theta(lambda) buffers, in <paramref name="names"/> order.</param>
+    /// <param name="deviceGradients">The lane's gradient buffers when they live on a device (<see cref="DeviceStep.LaneGradients"/>, owned there); else allocated here.</param>
     public static GradientLane Create(IReadOnlyList<OnnxModel> models, IReadOnlyList<GradientRequest> requests, SessionSettings options,
-        IReadOnlyList<string> names, IReadOnlyList<Tensor> theta)
+        IReadOnlyList<string> names, IReadOnlyList<Tensor> theta, Tensor[]? deviceGradients = null)
     {
         var owned = new List<IDisposable>();
         try
         {
-            var gradients = new Tensor[names.Count];
-            for (int i = 0; i < names.Count; i++)
+            var gradients = deviceGradients ?? new Tensor[names.Count];
+            for (int i = 0; deviceGradients is null && i < names.Count; i++)
             {
                 gradients[i] = Tensor.Allocate(GradientGraph.GradientName(names[i]), DType.F32, theta[i].Shape, zero: false);
                 owned.Add(gradients[i]);
