@@ -61,6 +61,7 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
         _raw = (float[])trainer.Raw.Clone();
         _clamped = trainer.Clamped();
         _losses = trainer.Losses.ToArray();
+        _stepDevice = trainer.StepDevice;
         _vectors = trainer.TakeVectors();
         _out = context.Out;
         _taskNames = context.Problem.TaskNames;
@@ -120,6 +121,7 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
             w.WriteNumber("last_loss", _losses[^1]);
         }
         w.WriteString("objective", options.Objective == Objective.InformationMaximisation ? "im" : "entropy");
+        w.WriteString("step_kernels", _stepDevice is null ? "host" : "ilgpu " + _stepDevice);
         w.WriteStartArray("diagnostics");
         foreach (var measurement in _watch?.History ?? []) DiagnosticsJson.Write(w, measurement);
         w.WriteEndArray();
@@ -129,5 +131,6 @@ public sealed class AdaMergingMethod(AdaMergingOptions options) : MergeMethod
     }
 
     private IReadOnlyList<string> _taskNames = [];
+    private string? _stepDevice;
     private CollapseWatch? _watch;
 }

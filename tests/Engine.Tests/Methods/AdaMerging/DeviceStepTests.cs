@@ -86,8 +86,10 @@ public sealed class DeviceStepTests
             Data = AdaMergingFixture.Data, Out = dir.File(name), Seed = 5,
             Set = new Dictionary<string, string> { ["steps"] = "4", ["batch_size"] = "8", ["step"] = step, ["probe_samples"] = "0" },
         });
-        Run("host", "host");
-        Run("device", "device");
+        using (var report = System.Text.Json.JsonDocument.Parse(Run("host", "host").ToJson()))
+            Assert.That(report.RootElement.GetProperty("results").GetProperty("step_kernels").GetString(), Is.EqualTo("host"));
+        using (var report = System.Text.Json.JsonDocument.Parse(Run("device", "device").ToJson()))
+            Assert.That(report.RootElement.GetProperty("results").GetProperty("step_kernels").GetString(), Is.EqualTo("ilgpu cpu"));
         int compared = 0;
         foreach (string file in Directory.GetFiles(dir.File("host"), "*.onnx"))
         {
