@@ -114,6 +114,8 @@ public sealed class AdaMergingTrainer : IDisposable
             DeviceStep? deviceStep = null;
             if (StepsOnDevice(options, device))
             {
+                // ORT's refusal first: on the CPU build it names what is missing for the sessions, which any --device cuda run needs.
+                SessionSettings.EnsureAvailable(device);
                 var context = Owned.Add(owned, Kernels.Device.DeviceContext.Create(device.ToString()));
                 deviceStep = Owned.Add(owned, DeviceStep.Create(context, tv, laneCount));
             }
