@@ -16,7 +16,7 @@ namespace Amalgam.Bench.AdaMerging;
 ///
 ///   dotnet run -c Release --project bench -- adamerging-step --base B.onnx --model T1.onnx ... --data D1.npy ...
 ///       [--private REGEX] [--steps 3] [--batch-size 16] [--batches-per-step 2] [--granularity layer|task] [--threads N] [--alternate]
-///       [--memory shared|session|none] [--compare-memory] [--device cpu|cuda[:N]] [--step auto|host|device]
+///       [--memory shared|session|none] [--compare-memory] [--device cpu|cuda[:N]] [--step host|device]
 /// The first step is reported apart (ORT's first run allocates its arenas). --alternate builds the
 /// trainer for --threads workers and then alternates steps on 1 worker and on --threads workers,
 /// reporting the median step time of each and their ratio: on a shared machine both see the same
@@ -41,7 +41,7 @@ internal static class AdaMergingStepDriver
         int perStep = int.Parse(Arg(args, "--batches-per-step") ?? "2", CultureInfo.InvariantCulture);
         var granularity = Arg(args, "--granularity") == "task" ? Granularity.Task : Granularity.Layer;
         if (Arg(args, "--threads") is { } t) Parallelism.MaxThreads = int.Parse(t, CultureInfo.InvariantCulture);
-        var stepBackend = Arg(args, "--step") switch { "host" => StepBackend.Host, "device" => StepBackend.Device, _ => StepBackend.Auto };
+        var stepBackend = Arg(args, "--step") == "device" ? StepBackend.Device : StepBackend.Host;
         var options = new AdaMergingOptions(granularity, 0.3f, new AdamSettings(1e-3f), steps, batch, perStep, Shuffle: true, TiesPreprocess: false, 0.2, 0,
             Step: stepBackend);
 

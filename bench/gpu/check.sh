@@ -5,8 +5,8 @@
 #      ONNX Runtime session tests with the CUDA provider present;
 #   3. runs layer-wise AdaMerging on the ViT-B/32-shaped benchmark models on the CPU, with --device cuda and
 #      the host step (step=host: ORT on CUDA, theta and gradients bound in host memory), and with --device cuda
-#      and the device step (the default there: ILGPU kernels, theta and gradients in device buffers ORT binds in
-#      place), compares the learned coefficients with the CPU run's, and prints the step times.
+#      and the device step (step=device: ILGPU kernels, theta and gradients in device buffers ORT binds in
+#      place; unverified, README's known risk: ILGPU's own CUDA context vs ORT's primary one), compares the learned coefficients with the CPU run's, and prints the step times.
 # Until this script has run on such a machine, every GPU result in README is unverified.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,18 +36,22 @@ run() {  # name, --device, step
 }
 run cpu cpu host
 run cuda-host-step cuda host
-run cuda-device-step cuda device
+run cuda-device-step cuda device || echo "cuda-device-step FAILED (README: ILGPU's CUDA context vs ORT's primary context)"
 for dev in "cpu host" "cuda host" "cuda device"; do
   set -- $dev
   dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3 --device "$1" --step "$2"
 done
-python3 - "$out" <<'PY' || echo "(python3 missing: compare results.coefficients in the three reports by hand)"
+python3 - "$out" <<'PY' || echo "(python3 missing: compare lambdas.values in the three reports by hand)"
 import json, sys
 load = lambda n: json.load(open(f"{sys.argv[1]}/{n}.json"))
 flat = lambda c: [x for row in c for x in (row if isinstance(row, list) else [row])]
 cpu = load("cpu")
+import os
 for name in ("cuda-host-step", "cuda-device-step"):
+    if not os.path.exists(f"{sys.argv[1]}/{name}.json"):
+        print(f"{name}: no report (the run failed)")
+        continue
     r = load(name)
-    d = max(abs(x - y) for x, y in zip(flat(cpu["results"]["coefficients"]), flat(r["results"]["coefficients"])))
+    d = max(abs(x - y) for x, y in zip(flat(cpu["lambdas"]["values"]), flat(r["lambdas"]["values"])))
     print(f"{name}: coefficients max |cpu - {name}| = {d:.3g}; seconds cpu {cpu['seconds']:.1f}, {name} {r['seconds']:.1f}")
 PY

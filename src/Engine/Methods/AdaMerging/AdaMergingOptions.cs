@@ -11,10 +11,11 @@ public enum Granularity { Task, Layer }
 public enum Objective { Entropy, InformationMaximisation }
 
 /// <summary>
-/// Where a step's merge, gradient sum, dot products and Adam run: the host's SIMD kernels, or the ILGPU
-/// kernels on the run's --device (<see cref="DeviceStep"/>); auto = the device with --device cuda, else the host.
+/// Where a step's merge, gradient sum, dot products and Adam run: the host's SIMD kernels (the default,
+/// also with --device cuda: ORT then copies theta in and the gradients out each run), or the ILGPU kernels
+/// on the run's --device (<see cref="DeviceStep"/>).
 /// </summary>
-public enum StepBackend { Auto, Host, Device }
+public enum StepBackend { Host, Device }
 
 /// <summary>
 /// The effective `adamerging` parameters (see <see cref="Methods.AdaMerging.Spec"/>): how the
@@ -37,7 +38,7 @@ public sealed record AdaMergingOptions(
     double ImWeight = 1,
     int ProbeSamples = 256,
     double CollapseShare = 0.5,
-    StepBackend Step = StepBackend.Auto)
+    StepBackend Step = StepBackend.Host)
 {
     public static AdaMergingOptions From(MergeSettings s) => new(
         s.Choice("granularity") == "task" ? Granularity.Task : Granularity.Layer,
@@ -54,7 +55,7 @@ public sealed record AdaMergingOptions(
         s.Float("im_weight"),
         checked((int)s.Int("probe_samples")),
         s.Float("collapse_share"),
-        s.Choice("step") switch { "host" => StepBackend.Host, "device" => StepBackend.Device, _ => StepBackend.Auto });
+        s.Choice("step") == "device" ? StepBackend.Device : StepBackend.Host);
 
     /// <summary>The loss each task's gradient graph computes.</summary>
     internal Autodiff.GradientLoss Loss => Objective == Objective.InformationMaximisation ? Autodiff.GradientLoss.InformationMaximisation : Autodiff.GradientLoss.Entropy;

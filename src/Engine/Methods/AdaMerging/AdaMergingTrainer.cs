@@ -18,8 +18,7 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// gradient graph (built once: shared tensors are graph inputs, the task's private head stays baked
 /// in, loss = mean batch entropy, or with objective=im minus im_weight times the entropy of the batch-mean prediction) and the gradient in theta is summed over runs; (3)
 /// <see cref="GradientReduction"/> turns it into dL/dlambda (masked where the clamp is flat);
-/// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches. With step=device
-/// (or auto on --device cuda) (1), the sum in (2), (3) and (4) run as ILGPU kernels on the device, theta
+/// (4) Adam updates the raw coefficients. Loss of a step = sum over tasks and batches. With step=device (1), the sum in (2), (3) and (4) run as ILGPU kernels on the device, theta
 /// and the gradients in device buffers that ORT binds in place (<see cref="DeviceStep"/>).
 /// ONNX Runtime runs with one intra-op thread; the (task, batch) runs of a step instead run on up to
 /// --threads workers at once (<see cref="OrderedRuns"/>), each with its own <see cref="GradientLane"/>
@@ -95,8 +94,7 @@ public sealed class AdaMergingTrainer : IDisposable
         Create(problem, data, options, seed, CpuMemory.SharedArena, device);
 
     /// <summary>Whether <paramref name="options"/> put the step on the ILGPU device (<see cref="StepBackend"/>).</summary>
-    internal static bool StepsOnDevice(AdaMergingOptions options, ComputeDevice device) =>
-        options.Step == StepBackend.Device || (options.Step == StepBackend.Auto && device.IsCuda);
+    internal static bool StepsOnDevice(AdaMergingOptions options, ComputeDevice device) => options.Step == StepBackend.Device;
 
     /// <param name="memory">Where ORT's intermediates come from; <see cref="CpuMemory.SharedArena"/> except in the benchmark that measures the others.</param>
     internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory, ComputeDevice device = default)

@@ -109,10 +109,10 @@ public sealed class DeviceStepTests
         Assert.That(compared, Is.GreaterThan(AdaMergingFixture.K * 30));
     }
 
-    [TestCase(StepBackend.Auto, "cpu", false)]
-    [TestCase(StepBackend.Auto, "cuda", true)]
+    [TestCase(StepBackend.Host, "cpu", false)]
     [TestCase(StepBackend.Host, "cuda:1", false)]
     [TestCase(StepBackend.Device, "cpu", true)]
+    [TestCase(StepBackend.Device, "cuda", true)]
     public void StepBackendFollowsTheOptionAndTheDevice(StepBackend backend, string device, bool onDevice)
     {
         var options = AdaMergingFixture.Options(Granularity.Task) with { Step = backend };
