@@ -93,9 +93,6 @@ public sealed class AdaMergingTrainer : IDisposable
         ComputeDevice device = default) =>
         Create(problem, data, options, seed, CpuMemory.SharedArena, device);
 
-    /// <summary>Whether <paramref name="options"/> put the step on the ILGPU device (<see cref="StepBackend"/>).</summary>
-    internal static bool StepsOnDevice(AdaMergingOptions options, ComputeDevice device) => options.Step == StepBackend.Device;
-
     /// <param name="memory">Where ORT's intermediates come from; <see cref="CpuMemory.SharedArena"/> except in the benchmark that measures the others.</param>
     internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory, ComputeDevice device = default)
     {
@@ -110,7 +107,7 @@ public sealed class AdaMergingTrainer : IDisposable
             var names = tv.Names;
             int laneCount = Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep);
             DeviceStep? deviceStep = null;
-            if (StepsOnDevice(options, device))
+            if (options.Step == StepBackend.Device)
             {
                 // ORT's refusal first: on the CPU build it names what is missing for the sessions, which any --device cuda run needs.
                 SessionSettings.EnsureAvailable(device);

@@ -109,13 +109,18 @@ public sealed class DeviceStepTests
         Assert.That(compared, Is.GreaterThan(AdaMergingFixture.K * 30));
     }
 
-    [TestCase(StepBackend.Host, "cpu", false)]
-    [TestCase(StepBackend.Host, "cuda:1", false)]
-    [TestCase(StepBackend.Device, "cpu", true)]
-    [TestCase(StepBackend.Device, "cuda", true)]
-    public void StepBackendFollowsTheOptionAndTheDevice(StepBackend backend, string device, bool onDevice)
+    /// <summary>On this CPU build, step=device with --device cuda is ORT's one-line refusal, before anything is written.</summary>
+    [Test]
+    public void DeviceStepOnCudaWithoutTheGpuBuildIsRefusedInOneLine()
     {
-        var options = AdaMergingFixture.Options(Granularity.Task) with { Step = backend };
-        Assert.That(AdaMergingTrainer.StepsOnDevice(options, ComputeDevice.Parse(device)), Is.EqualTo(onDevice));
+        using var dir = Fixtures.NewTempDir();
+        var e = Assert.Throws<OnnxIO.Runtime.DeviceUnavailableException>(() => Merger.Merge(new MergeRequest
+        {
+            Method = "adamerging", Base = AdaMergingFixture.Base, Models = AdaMergingFixture.Tasks, Private = AdaMergingFixture.Private,
+            Data = AdaMergingFixture.Data, Out = dir.File("out"), Device = ComputeDevice.Cuda(),
+            Set = new Dictionary<string, string> { ["steps"] = "1", ["step"] = "device" },
+        }))!;
+        Assert.That(e.Message, Does.Contain("--device cuda").And.Not.Contain("\n"));
+        Assert.That(Directory.GetFileSystemEntries(dir.Path), Is.Empty);
     }
 }
