@@ -231,7 +231,7 @@ public static class DemoRunner
         if (dataMethods.Length > 0)
             notes.Add($"Data-dependent methods ({string.Join(", ", dataMethods)}) get each task's unlabeled test inputs as --data (the labels are used only for evaluation), as in the AdaMerging and CAT papers.");
         if (plan.FirstOrDefault(p => p.Method == "wudi" && p.Settings.ContainsKey("steps")) is { } wudi)
-            notes.Add($"WUDI-Merging ran steps={wudi.Settings["steps"]}, not the official 300 ({(options.Quick ? "set by --quick" : "the text suite's time budget; --paper-settings runs 300")}): each step is a few matrix products per task and tensor on one BLAS thread.");
+            notes.Add($"WUDI-Merging ran steps={wudi.Settings["steps"]}, not the official 300 (set by --quick).");
         if (plan.Any(p => p.Method == "emr"))
             notes.Add("EMR-Merging writes one model per task (its shared weights masked and rescaled per task), so its row evaluates each task with that task's own model: it needs the task known at inference, unlike every other row's single merged tower.");
         if (options.Methods is not null) notes.Add($"Only these methods were run (--methods): {string.Join(", ", options.Methods)}.");

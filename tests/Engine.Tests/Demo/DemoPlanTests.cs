@@ -18,6 +18,14 @@ public class DemoPlanTests
     }
 
     [Test]
+    public void WudiRunsItsOfficialStepsExceptInAQuickRun()
+    {
+        Assert.That(new DemoOptions { Quick = true }.MethodSettings["wudi"], Is.EquivalentTo(new Dictionary<string, string> { ["steps"] = "10" }));
+        Assert.That(new DemoOptions { Suite = DemoOptions.TextSuite }.MethodSettings, Is.Empty, "text suite: the official 300");
+        Assert.That(new DemoOptions().MethodSettings, Is.Empty);
+    }
+
+    [Test]
     public void MethodsSubsetKeepsRegistryOrderAndRejectsUnknownNames()
     {
         var rows = DemoPlan.Rows(["ties", "average"], steps: 5);
