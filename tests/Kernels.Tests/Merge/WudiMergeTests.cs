@@ -114,6 +114,7 @@ public sealed class WudiMergeTests
 
     [TestCase(200, 48)]    // Gram form, four row blocks
     [TestCase(130, 900)]   // row form, three row blocks
+    [TestCase(400, 2100)]  // Gram form (2100 <= 2 K m = 2400), blocks of 128 rows
     public void SameBitsAtAnyThreadCount(int m, int n)
     {
         var taus = Taus(3, m, n, seed: 5);
