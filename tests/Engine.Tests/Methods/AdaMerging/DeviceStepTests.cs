@@ -14,9 +14,7 @@ namespace Amalgam.Engine.Tests.Methods.AdaMerging;
 /// </summary>
 public sealed class DeviceStepTests
 {
-    private sealed record Trace(string? Device, float[] Raw, float[] First, float[] Second, double[] Losses, double[] Gradient);
-
-    private static Trace Train(StepBackend backend, Granularity granularity, int threads)
+    private static (string? Device, ParallelStepTests.Trace Trace) Train(StepBackend backend, Granularity granularity, int threads)
     {
         int old = Parallelism.MaxThreads;
         Parallelism.MaxThreads = threads;
@@ -29,7 +27,7 @@ public sealed class DeviceStepTests
             Assert.That(trainer.Diagnose(), Has.Length.EqualTo(problem.K), "the probe reads theta from the step's buffers");
             var gradient = new double[trainer.Raw.Length];
             trainer.Evaluate(trainer.StepsDone, gradient);
-            return new Trace(trainer.StepDevice, trainer.Raw, trainer.FirstMoment, trainer.SecondMoment, trainer.Losses.ToArray(), gradient);
+            return (trainer.StepDevice, new ParallelStepTests.Trace(trainer.Raw, trainer.FirstMoment, trainer.SecondMoment, trainer.Losses.ToArray(), gradient));
         }
         finally
         {
@@ -48,10 +46,10 @@ public sealed class DeviceStepTests
     [TestCase(Granularity.Task)]
     public void DeviceStepFollowsTheHostStep(Granularity granularity)
     {
-        var host = Train(StepBackend.Host, granularity, threads: 1);
-        var device = Train(StepBackend.Device, granularity, threads: 1);
-        Assert.That(host.Device, Is.Null);
-        Assert.That(device.Device, Is.EqualTo("cpu"));
+        var (hostDevice, host) = Train(StepBackend.Host, granularity, threads: 1);
+        var (deviceName, device) = Train(StepBackend.Device, granularity, threads: 1);
+        Assert.That(hostDevice, Is.Null);
+        Assert.That(deviceName, Is.EqualTo("cpu"));
         Assert.That(device.Losses[0], Is.EqualTo(host.Losses[0]), "same theta bits, same runs");
         for (int s = 1; s < 5; s++) Assert.That(device.Losses[s], Is.EqualTo(host.Losses[s]).Within(1e-6 * Math.Abs(host.Losses[s])), $"loss {s}");
         Assert.That(host.Raw.Distinct().Count(), Is.GreaterThan(1), "the coefficients moved apart");
@@ -66,13 +64,9 @@ public sealed class DeviceStepTests
     [Test]
     public void DeviceStepGivesTheSameBitsAtOneAndTwoWorkers()
     {
-        var one = Train(StepBackend.Device, Granularity.Layer, threads: 1);
-        var two = Train(StepBackend.Device, Granularity.Layer, threads: 2);
-        Assert.That(two.Losses, Is.EqualTo(one.Losses));
-        Assert.That(two.Raw, Is.EqualTo(one.Raw));
-        Assert.That(two.First, Is.EqualTo(one.First));
-        Assert.That(two.Second, Is.EqualTo(one.Second));
-        Assert.That(two.Gradient, Is.EqualTo(one.Gradient));
+        var one = Train(StepBackend.Device, Granularity.Layer, threads: 1).Trace;
+        var two = Train(StepBackend.Device, Granularity.Layer, threads: 2).Trace;
+        one.AssertSameBits(two);
     }
 
     /// <summary>`merge --set step=device` end to end (training, then the final merge on the host from the device-trained coefficients).</summary>
