@@ -114,9 +114,8 @@ public static class WudiMerge
                 ParallelChunks.For(plan, block =>
                 {
                     int start = (int)block.Start * n, length = (int)block.Length * n, rows = (int)block.Length;
-                    var d = new float[length];
+                    var d = Difference(sum, tau, start, length);
                     var product = new float[length];
-                    for (int j = 0; j < length; j++) d[j] = sum[start + j] - tau[start + j];   // D_i = s - tau_i
                     BlasLevel3.Sgemm(rows, n, n, d, gram, product);                          // D_i G_i
                     double li = 0;
                     for (int j = 0; j < length; j++)
@@ -166,8 +165,7 @@ public static class WudiMerge
                 ParallelChunks.For(new ChunkPlan(m, BlockRows(n)), block =>
                 {
                     int start = (int)block.Start * n, length = (int)block.Length * n, rows = (int)block.Length;
-                    var d = new float[length];
-                    for (int j = 0; j < length; j++) d[j] = sum[start + j] - tau[start + j];   // D_i = s - tau_i
+                    var d = Difference(sum, tau, start, length);
                     BlasLevel3.Sgemm(Transpose.No, Transpose.Yes, rows, m, n, 1f, d, n, tau, n, 0f, pi.AsSpan((int)block.Start * m, rows * m), m);
                 }, threads);
             }
@@ -204,6 +202,14 @@ public static class WudiMerge
             }
             return s;
         }
+    }
+
+    /// <summary>The rows of D_i = s - tau_i that start at element <paramref name="start"/>.</summary>
+    private static float[] Difference(float[] sum, float[] tau, int start, int length)
+    {
+        var d = new float[length];
+        for (int j = 0; j < length; j++) d[j] = sum[start + j] - tau[start + j];
+        return d;
     }
 
     private static float[] Rounded(double[] x)

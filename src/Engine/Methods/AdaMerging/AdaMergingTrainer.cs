@@ -105,6 +105,7 @@ public sealed class AdaMergingTrainer : IDisposable
         {
             var tv = Owned.Add(owned, TaskVectorStore.Load(problem, options.TiesPreprocess ? options.TiesK : null));
             var names = tv.Names;
+            var layout = new CoefficientLayout(options.Granularity, names, problem.K);
             int laneCount = Math.Clamp(Parallelism.MaxThreads, 1, problem.K * options.BatchesPerStep);
             DeviceStep? deviceStep = null;
             if (options.Step == StepBackend.Device)
@@ -112,7 +113,7 @@ public sealed class AdaMergingTrainer : IDisposable
                 // ORT's refusal first: on the CPU build it names what is missing for the sessions, which any --device cuda run needs.
                 SessionSettings.EnsureAvailable(device);
                 var context = Owned.Add(owned, Kernels.Device.DeviceContext.Create(device.ToString()));
-                deviceStep = Owned.Add(owned, DeviceStep.Create(context, tv, laneCount));
+                deviceStep = Owned.Add(owned, DeviceStep.Create(context, tv, laneCount, layout.Count));
             }
             var theta = deviceStep?.Theta ?? names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
             var sums = deviceStep is not null ? Array.Empty<Tensor>() : names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n + ".grad_sum", DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();
@@ -144,7 +145,7 @@ public sealed class AdaMergingTrainer : IDisposable
             var lanes = new GradientLane[laneCount];
             for (int w = 0; w < lanes.Length; w++)
                 lanes[w] = Owned.Add(owned, GradientLane.Create(models, requests, sessionSettings, names, theta, deviceStep?.LaneGradients[w]));
-            var trainer = new AdaMergingTrainer(tv, options, new CoefficientLayout(options.Granularity, names, problem.K), theta, sums, lanes, samples, samplers, deviceStep);
+            var trainer = new AdaMergingTrainer(tv, options, layout, theta, sums, lanes, samples, samplers, deviceStep);
             if (options.ProbeSamples > 0)
                 trainer._probe = Owned.Add(owned, CollapseProbe.Create(models, problem.TaskNames, samples, lanes[0].Sessions.Select(s => s.Graph.Classes).ToArray(),
                     names, theta, options.ProbeSamples, options.BatchSize, sessionSettings));

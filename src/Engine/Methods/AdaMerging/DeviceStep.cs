@@ -23,15 +23,15 @@ internal sealed class DeviceStep : IDisposable
 {
     private readonly DeviceContext _device;
     private readonly SharedLayout _layout;
-    private readonly List<IDisposable> _owned;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> _theta0, _taus, _theta, _sum, _clamped;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _laneGradients;
-    private readonly MemoryBuffer1D<double, Stride1D.Dense> _scratch, _dots;
+    private readonly List<IDisposable> _owned;   // the buffers below (views of them, at their exact lengths), the tensor views, the layout
+    private readonly ArrayView<float> _theta0, _taus, _theta, _sum, _clamped, _raw, _firstMoment, _secondMoment;
+    private readonly ArrayView<float>[] _laneGradients;
+    private readonly ArrayView<double> _scratch, _dots;
 
-    private DeviceStep(DeviceContext device, SharedLayout layout, List<IDisposable> owned, MemoryBuffer1D<float, Stride1D.Dense> theta0,
-        MemoryBuffer1D<float, Stride1D.Dense> taus, MemoryBuffer1D<float, Stride1D.Dense> theta, MemoryBuffer1D<float, Stride1D.Dense> sum,
-        MemoryBuffer1D<float, Stride1D.Dense> clamped, MemoryBuffer1D<float, Stride1D.Dense>[] laneGradients,
-        MemoryBuffer1D<double, Stride1D.Dense> scratch, MemoryBuffer1D<double, Stride1D.Dense> dots, Tensor[] theta0Views, Tensor[][] gradientViews)
+    private DeviceStep(DeviceContext device, SharedLayout layout, List<IDisposable> owned, ArrayView<float> theta0, ArrayView<float> taus,
+        ArrayView<float> theta, ArrayView<float> sum, ArrayView<float> clamped, ArrayView<float> raw, ArrayView<float> firstMoment,
+        ArrayView<float> secondMoment, ArrayView<float>[] laneGradients, ArrayView<double> scratch, ArrayView<double> dots,
+        Tensor[] thetaViews, Tensor[][] gradientViews)
     {
         _device = device;
         _layout = layout;
@@ -41,10 +41,13 @@ internal sealed class DeviceStep : IDisposable
         _theta = theta;
         _sum = sum;
         _clamped = clamped;
+        _raw = raw;
+        _firstMoment = firstMoment;
+        _secondMoment = secondMoment;
         _laneGradients = laneGradients;
         _scratch = scratch;
         _dots = dots;
-        Theta = theta0Views;
+        Theta = thetaViews;
         LaneGradients = gradientViews;
     }
 
@@ -56,8 +59,11 @@ internal sealed class DeviceStep : IDisposable
 
     public string DeviceName => _device.Name;
 
-    /// <summary>Uploads <paramref name="tv"/> and allocates theta, the gradient sum and <paramref name="lanes"/> lanes' gradients.</summary>
-    public static DeviceStep Create(DeviceContext device, TaskVectorStore tv, int lanes)
+    /// <summary>
+    /// Uploads <paramref name="tv"/> and allocates theta, the gradient sum, <paramref name="lanes"/> lanes' gradients and
+    /// the <paramref name="coefficients"/> raw coefficients and their Adam moments.
+    /// </summary>
+    public static DeviceStep Create(DeviceContext device, TaskVectorStore tv, int lanes, int coefficients)
     {
         var owned = new List<IDisposable>();
         try
@@ -65,31 +71,34 @@ internal sealed class DeviceStep : IDisposable
             using var bind = device.Accelerator.BindScoped();
             var lengths = tv.Theta0.Select(t => t.ElementCount).ToArray();
             var layout = Owned.Add(owned, new SharedLayout(device, lengths, tv.K));
-            long elements = layout.Elements;
-            var theta0 = Owned.Add(owned, device.Allocate<float>(Math.Max(1, elements)));
-            var taus = Owned.Add(owned, device.Allocate<float>(Math.Max(1, elements * tv.K)));
+            long elements = layout.Elements, perTensor = (long)lengths.Length * tv.K;
+            // ILGPU allocates at least one element; the views are the exact lengths the kernels check.
+            MemoryBuffer1D<T, Stride1D.Dense> Buffer<T>(long length) where T : unmanaged => Owned.Add(owned, device.Allocate<T>(Math.Max(1, length)));
+            ArrayView<T> View<T>(long length) where T : unmanaged => Buffer<T>(length).View.SubView(0, length);
+            var theta0 = View<float>(elements);
+            var taus = View<float>(elements * tv.K);
             var stream = device.Accelerator.DefaultStream;
             for (int l = 0; l < lengths.Length; l++)
             {
                 if (lengths[l] == 0) continue;
-                theta0.View.SubView(layout.Offset(l), lengths[l]).CopyFromCPU(stream, tv.Theta0[l].Read<float>());
-                taus.View.SubView(layout.Offset(l) * tv.K, lengths[l] * tv.K).CopyFromCPU(stream, tv.Taus[l].Read<float>());
+                theta0.SubView(layout.Offset(l), lengths[l]).CopyFromCPU(stream, tv.Theta0[l].Read<float>());
+                taus.SubView(layout.Offset(l) * tv.K, lengths[l] * tv.K).CopyFromCPU(stream, tv.Taus[l].Read<float>());
             }
-            var theta = Owned.Add(owned, device.Allocate<float>(Math.Max(1, elements)));
-            var sum = Owned.Add(owned, device.Allocate<float>(Math.Max(1, elements)));
-            var clamped = Owned.Add(owned, device.Allocate<float>(Math.Max(1, (long)lengths.Length * tv.K)));
-            var scratch = Owned.Add(owned, device.Allocate<double>(GradientDots.ScratchLength(layout)));
-            var dots = Owned.Add(owned, device.Allocate<double>(Math.Max(1, (long)lengths.Length * tv.K)));
+            var theta = Buffer<float>(elements);
             var thetaViews = Views(device, theta, layout, tv, tv.Names, owned);
-            var gradients = new MemoryBuffer1D<float, Stride1D.Dense>[lanes];
+            var gradients = new ArrayView<float>[lanes];
             var gradientViews = new Tensor[lanes][];
             for (int w = 0; w < lanes; w++)
             {
-                gradients[w] = Owned.Add(owned, device.Allocate<float>(Math.Max(1, elements)));
-                gradientViews[w] = Views(device, gradients[w], layout, tv, tv.Names.Select(GradientGraph.GradientName).ToArray(), owned);
+                var buffer = Buffer<float>(elements);
+                gradients[w] = buffer.View.SubView(0, elements);
+                gradientViews[w] = Views(device, buffer, layout, tv, tv.Names.Select(GradientGraph.GradientName).ToArray(), owned);
             }
+            var step = new DeviceStep(device, layout, owned, theta0, taus, theta.View.SubView(0, elements), View<float>(elements), View<float>(perTensor),
+                View<float>(coefficients), View<float>(coefficients), View<float>(coefficients), gradients,
+                Buffer<double>(GradientDots.ScratchLength(layout)).View, View<double>(perTensor), thetaViews, gradientViews);
             device.Synchronize();
-            return new DeviceStep(device, layout, owned, theta0, taus, theta, sum, clamped, gradients, scratch, dots, thetaViews, gradientViews);
+            return step;
         }
         catch
         {
@@ -111,9 +120,8 @@ internal sealed class DeviceStep : IDisposable
     public void WriteTheta(ReadOnlySpan<float> clamped)
     {
         using var bind = _device.Accelerator.BindScoped();
-        if (clamped.Length > 0) _clamped.View.SubView(0, clamped.Length).CopyFromCPU(_device.Accelerator.DefaultStream, clamped);
-        ThetaMerge.Run(_device, _layout, View(_theta0, _layout.Elements), View(_taus, _layout.Elements * _layout.K),
-            View(_clamped, (long)_layout.TensorCount * _layout.K), View(_theta, _layout.Elements));
+        if (clamped.Length > 0) _clamped.CopyFromCPU(_device.Accelerator.DefaultStream, clamped);
+        ThetaMerge.Run(_device, _layout, _theta0, _taus, _clamped, _theta);
         _device.Synchronize();
     }
 
@@ -121,43 +129,40 @@ internal sealed class DeviceStep : IDisposable
     public void Accumulate(int lane, bool first)
     {
         using var bind = _device.Accelerator.BindScoped();
-        GradientAccumulate.Run(_device, View(_laneGradients[lane], _layout.Elements), View(_sum, _layout.Elements), first);
+        GradientAccumulate.Run(_device, _laneGradients[lane], _sum, first);
         _device.Synchronize();
     }
 
     /// <summary>Queues dL/dc[l][k] = &lt;sum_l, tau_k,l&gt; into the device's dots.</summary>
-    private void QueueDots() =>
-        GradientDots.Run(_device, _layout, View(_sum, _layout.Elements), View(_taus, _layout.Elements * _layout.K), _scratch.View, View(_dots, (long)_layout.TensorCount * _layout.K));
+    private void QueueDots() => GradientDots.Run(_device, _layout, _sum, _taus, _scratch, _dots);
 
     /// <summary>The dots, [tensor * K + task] (before the clamp's mask), on the host.</summary>
     public double[] Dots()
     {
         using var bind = _device.Accelerator.BindScoped();
         QueueDots();
-        return _device.Download(View(_dots, (long)_layout.TensorCount * _layout.K));
+        return _device.Download(_dots);
     }
 
     /// <summary>
-    /// Adam step <paramref name="step"/> on the device from this step's gradient sum: uploads the host's raw
-    /// coefficients and moments (the host arrays stay the truth, so a resumed state needs nothing more),
-    /// runs <see cref="CoefficientStep"/> and downloads them again.
+    /// Adam step <paramref name="step"/> on the device from this step's gradient sum: copies the host's raw
+    /// coefficients and moments in (the host arrays stay the truth, so a resumed state needs nothing more),
+    /// runs <see cref="CoefficientStep"/> and copies them back.
     /// </summary>
     public void AdamStep(float[] raw, float[] firstMoment, float[] secondMoment, bool layerWise, in AdamSettings settings, long step)
     {
         using var bind = _device.Accelerator.BindScoped();
+        var stream = _device.Accelerator.DefaultStream;
         QueueDots();
-        using var r = _device.Upload<float>(raw);
-        using var m = _device.Upload<float>(firstMoment);
-        using var v = _device.Upload<float>(secondMoment);
-        CoefficientStep.Run(_device, _layout.TensorCount, _layout.K, layerWise, View(_dots, (long)_layout.TensorCount * _layout.K),
-            r.View, m.View, v.View, settings, step, View(_clamped, (long)_layout.TensorCount * _layout.K));
-        r.View.CopyToCPU(_device.Accelerator.DefaultStream, raw);
-        m.View.CopyToCPU(_device.Accelerator.DefaultStream, firstMoment);
-        v.View.CopyToCPU(_device.Accelerator.DefaultStream, secondMoment);
+        _raw.CopyFromCPU(stream, raw);
+        _firstMoment.CopyFromCPU(stream, firstMoment);
+        _secondMoment.CopyFromCPU(stream, secondMoment);
+        CoefficientStep.Run(_device, _layout.TensorCount, _layout.K, layerWise, _dots, _raw, _firstMoment, _secondMoment, settings, step, _clamped);
+        _raw.CopyToCPU(stream, raw);
+        _firstMoment.CopyToCPU(stream, firstMoment);
+        _secondMoment.CopyToCPU(stream, secondMoment);
         _device.Synchronize();
     }
-
-    private static ArrayView<T> View<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, long length) where T : unmanaged => buffer.View.SubView(0, length);
 
     public void Dispose()
     {

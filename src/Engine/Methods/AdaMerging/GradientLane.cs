@@ -38,12 +38,8 @@ internal sealed class GradientLane : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            var gradients = deviceGradients ?? new Tensor[names.Count];
-            for (int i = 0; deviceGradients is null && i < names.Count; i++)
-            {
-                gradients[i] = Tensor.Allocate(GradientGraph.GradientName(names[i]), DType.F32, theta[i].Shape, zero: false);
-                owned.Add(gradients[i]);
-            }
+            var gradients = deviceGradients ?? names.Select((name, i) =>
+                Owned.Add(owned, Tensor.Allocate(GradientGraph.GradientName(name), DType.F32, theta[i].Shape, zero: false))).ToArray();
             var thetaByName = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => theta[p.i], StringComparer.Ordinal);
             var gradByName = names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => gradients[p.i], StringComparer.Ordinal);
             var sessions = new GradientSession[models.Count];
