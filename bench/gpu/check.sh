@@ -6,7 +6,7 @@
 #   3. runs layer-wise AdaMerging on the ViT-B/32-shaped benchmark models on the CPU, with --device cuda and
 #      the host step (step=host: ORT on CUDA, theta and gradients bound in host memory), and with --device cuda
 #      and the device step (step=device: ILGPU kernels, theta and gradients in device buffers ORT binds in
-#      place; unverified, README's known risk: ILGPU's own CUDA context vs ORT's primary one), compares the learned coefficients with the CPU run's, and prints the step times.
+#      the primary context ORT uses, copied to and from ILGPU's own context with cuMemcpyPeerAsync; unverified), compares the learned coefficients with the CPU run's, and prints the step times.
 # Until this script has run on such a machine, every GPU result in README is unverified.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -36,7 +36,7 @@ run() {  # name, --device, step
 }
 run cpu cpu host
 run cuda-host-step cuda host
-run cuda-device-step cuda device || echo "cuda-device-step FAILED (README: ILGPU's CUDA context vs ORT's primary context)"
+run cuda-device-step cuda device || echo "cuda-device-step FAILED"
 for dev in "cpu host" "cuda host" "cuda device"; do
   set -- $dev
   dotnet run -c Release --no-build --project bench -p:AmalgamGpu=true -- adamerging-step --base "$models/base.onnx" $(for k in 1 2 3; do echo --model "$models/task_$k.onnx" --data "$models/data_$k.npy"; done) --private '^heads\.' --steps 3 --device "$1" --step "$2"

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Amalgam.Kernels.Device.Cuda;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
@@ -20,17 +21,33 @@ public sealed class DeviceContext : IDisposable
     private Context? _context;
     private Accelerator? _accelerator;
 
-    private DeviceContext(Context context, Accelerator accelerator, string name)
+    private DeviceContext(Context context, Accelerator accelerator, string name, Func<Accelerator, SessionMemory?> sessions)
     {
         _context = context;
         _accelerator = accelerator;
         Name = name;
+        try
+        {
+            Sessions = sessions(accelerator);
+        }
+        catch
+        {
+            accelerator.Dispose();
+            throw;
+        }
     }
 
     /// <summary>What was asked for, normalised: <c>cpu</c> or <c>cuda:N</c>.</summary>
     public string Name { get; }
 
     public bool IsCuda => Accelerator.AcceleratorType == AcceleratorType.Cuda;
+
+    /// <summary>
+    /// Where buffers that ONNX Runtime's sessions bind must live, and the copies to and from them; null when
+    /// the sessions bind this accelerator's buffers in place (ILGPU's CPU accelerator: host memory). On CUDA,
+    /// the device's primary context (<see cref="PrimaryContextMemory"/>; why: <see cref="SessionMemory"/>).
+    /// </summary>
+    public SessionMemory? Sessions { get; private set; }
 
     public Accelerator Accelerator => _accelerator ?? throw new ObjectDisposedException(nameof(DeviceContext));
 
@@ -45,23 +62,25 @@ public sealed class DeviceContext : IDisposable
     public static DeviceContext Create(string device)
     {
         ComputeDevice parsed = ComputeDevice.Parse(device);
-        return parsed.IsCuda ? Cuda(device, parsed.Id) : Cpu(new CPUDevice(4, 4, 1), "cpu");
+        return parsed.IsCuda ? Cuda(device, parsed.Id) : Cpu(new CPUDevice(4, 4, 1), "cpu", stagedSessions: false);
     }
 
     /// <summary>
     /// ILGPU's CPU accelerator simulating <paramref name="groups"/> multiprocessors of
     /// <paramref name="warpsPerGroup"/> warps of <paramref name="threadsPerWarp"/> threads (for tests:
-    /// the same kernels on differently shaped machines give the same bits).
+    /// the same kernels on differently shaped machines give the same bits). With <paramref name="stagedSessions"/>,
+    /// sessions bind separate host memory copied to and from the accelerator's buffers (<see cref="HostSessionMemory"/>:
+    /// CUDA's staging path, without a GPU).
     /// </summary>
-    public static DeviceContext Cpu(int threadsPerWarp, int warpsPerGroup, int groups) =>
-        Cpu(new CPUDevice(threadsPerWarp, warpsPerGroup, groups), "cpu");
+    public static DeviceContext Cpu(int threadsPerWarp, int warpsPerGroup, int groups, bool stagedSessions = false) =>
+        Cpu(new CPUDevice(threadsPerWarp, warpsPerGroup, groups), "cpu", stagedSessions);
 
-    private static DeviceContext Cpu(CPUDevice device, string name)
+    private static DeviceContext Cpu(CPUDevice device, string name, bool stagedSessions)
     {
         var context = Context.Create(b => b.CPU(device));
         try
         {
-            return new DeviceContext(context, device.CreateAccelerator(context), name);
+            return new DeviceContext(context, device.CreateAccelerator(context), name, a => stagedSessions ? new HostSessionMemory(a) : null);
         }
         catch
         {
@@ -89,12 +108,24 @@ public sealed class DeviceContext : IDisposable
             {
                 throw new BadInputException($"--device {asked}: cannot start {devices[index].Name}: {e.Message.ReplaceLineEndings(" ")}", e);
             }
-            return new DeviceContext(context, accelerator, $"cuda:{index}");
+            return new DeviceContext(context, accelerator, $"cuda:{index}", a => PrimaryContext(a, asked, index));
         }
         catch
         {
             context.Dispose();
             throw;
+        }
+    }
+
+    private static PrimaryContextMemory PrimaryContext(Accelerator accelerator, string asked, int index)
+    {
+        try
+        {
+            return new PrimaryContextMemory(accelerator, index);
+        }
+        catch (CudaDriverException e)
+        {
+            throw new BadInputException($"--device {asked}: cannot reach the device's primary context (where ONNX Runtime runs): {e.Message}", e);
         }
     }
 
@@ -165,6 +196,8 @@ public sealed class DeviceContext : IDisposable
     public void Dispose()
     {
         lock (_kernels) _kernels.Clear();
+        Sessions?.Dispose();
+        Sessions = null;
         _accelerator?.Dispose();
         _accelerator = null;
         _context?.Dispose();

@@ -94,7 +94,9 @@ public sealed class AdaMergingTrainer : IDisposable
         Create(problem, data, options, seed, CpuMemory.SharedArena, device);
 
     /// <param name="memory">Where ORT's intermediates come from; <see cref="CpuMemory.SharedArena"/> except in the benchmark that measures the others.</param>
-    internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory, ComputeDevice device = default)
+    /// <param name="stepDevice">With step=device: the ILGPU device to run the step on (the caller's, kept); by default one for <paramref name="device"/>, owned here.</param>
+    internal static AdaMergingTrainer Create(MergeProblem problem, IReadOnlyList<string> data, AdaMergingOptions options, ulong seed, CpuMemory memory,
+        ComputeDevice device = default, Kernels.Device.DeviceContext? stepDevice = null)
     {
         if (problem.Format != CheckpointFormat.Onnx)
             throw new BadInputException($"--method adamerging: needs ONNX models (it runs them on ONNX Runtime); got {problem.Format} checkpoints");
@@ -112,7 +114,7 @@ public sealed class AdaMergingTrainer : IDisposable
             {
                 // ORT's refusal first: on the CPU build it names what is missing for the sessions, which any --device cuda run needs.
                 SessionSettings.EnsureAvailable(device);
-                var context = Owned.Add(owned, Kernels.Device.DeviceContext.Create(device.ToString()));
+                var context = stepDevice ?? Owned.Add(owned, Kernels.Device.DeviceContext.Create(device.ToString()));
                 deviceStep = Owned.Add(owned, DeviceStep.Create(context, tv, laneCount, layout.Count));
             }
             var theta = deviceStep?.Theta ?? names.Select((n, i) => Owned.Add(owned, Tensor.Allocate(n, DType.F32, tv.Theta0[i].Shape, zero: false))).ToArray();

@@ -11,9 +11,11 @@ namespace Amalgam.Engine.Methods.AdaMerging;
 /// AdaMerging's step on an ILGPU device instead of the host kernels (the trainer's step backend for
 /// `--device cuda`; on ILGPU's CPU accelerator in tests). theta0 and the task vectors are uploaded once in
 /// the <see cref="SharedLayout"/>; theta(lambda) and every lane's gradient live in device buffers that ONNX
-/// Runtime reads and writes in place (<see cref="Theta"/>, <see cref="LaneGradients"/>: tensors over
+/// Runtime reads and writes (<see cref="Theta"/>, <see cref="LaneGradients"/>: tensors over
 /// <see cref="ExternalStorage"/>, bound with the device's memory info, so on CUDA nothing crosses the bus
-/// but the batch, the loss and the coefficients). Per step: <see cref="ThetaMerge"/> from the clamped
+/// but the batch, the loss and the coefficients): the accelerator's own buffers, bound in place, or, where
+/// the sessions cannot bind them (CUDA: ILGPU's context is not ORT's), buffers in
+/// <see cref="DeviceContext.Sessions"/> with device-to-device copies after the merge and before each accumulation. Per step: <see cref="ThetaMerge"/> from the clamped
 /// coefficients, <see cref="GradientAccumulate"/> per run in run order, <see cref="GradientDots"/>, and
 /// <see cref="CoefficientStep"/> (masked Adam). The merge and the accumulation give the host's bits; the
 /// float64 dots sum in another order (about 1e-15 relative), so coefficients agree with the host trainer's
@@ -27,12 +29,22 @@ internal sealed class DeviceStep : IDisposable
     private readonly ArrayView<float> _theta0, _taus, _theta, _sum, _clamped, _raw, _firstMoment, _secondMoment;
     private readonly ArrayView<float>[] _laneGradients;
     private readonly ArrayView<double> _scratch, _dots;
+    private readonly Staging? _staging;
+
+    /// <summary>
+    /// Where the sessions' theta and lane gradients are when they cannot bind the accelerator's buffers
+    /// (<see cref="DeviceContext.Sessions"/>, on CUDA): theta is copied there after each merge, and a lane's
+    /// gradient is copied from there into <see cref="DeviceStep._laneGradients"/>[0] (one staging buffer: lanes
+    /// are accumulated one at a time) before it is added.
+    /// </summary>
+    private sealed record Staging(SessionMemory Memory, IntPtr Theta, IntPtr[] LaneGradients);
 
     private DeviceStep(DeviceContext device, SharedLayout layout, List<IDisposable> owned, ArrayView<float> theta0, ArrayView<float> taus,
         ArrayView<float> theta, ArrayView<float> sum, ArrayView<float> clamped, ArrayView<float> raw, ArrayView<float> firstMoment,
         ArrayView<float> secondMoment, ArrayView<float>[] laneGradients, ArrayView<double> scratch, ArrayView<double> dots,
-        Tensor[] thetaViews, Tensor[][] gradientViews)
+        Tensor[] thetaViews, Tensor[][] gradientViews, Staging? staging)
     {
+        _staging = staging;
         _device = device;
         _layout = layout;
         _owned = owned;
@@ -85,18 +97,39 @@ internal sealed class DeviceStep : IDisposable
                 taus.SubView(layout.Offset(l) * tv.K, lengths[l] * tv.K).CopyFromCPU(stream, tv.Taus[l].Read<float>());
             }
             var theta = Buffer<float>(elements);
-            var thetaViews = Views(device, theta, layout, tv, tv.Names, owned);
-            var gradients = new ArrayView<float>[lanes];
+            var gradientNames = tv.Names.Select(GradientGraph.GradientName).ToArray();
+            long bytes = elements * sizeof(float);
+            var sessions = device.Sessions;
+            Tensor[] thetaViews;
             var gradientViews = new Tensor[lanes][];
-            for (int w = 0; w < lanes; w++)
+            ArrayView<float>[] gradients;
+            Staging? staging = null;
+            if (sessions is null)
             {
-                var buffer = Buffer<float>(elements);
-                gradients[w] = buffer.View.SubView(0, elements);
-                gradientViews[w] = Views(device, buffer, layout, tv, tv.Names.Select(GradientGraph.GradientName).ToArray(), owned);
+                // The sessions bind the accelerator's buffers in place.
+                thetaViews = Views(theta.NativePtr, theta.LengthInBytes, ComputeDevice.Parse(device.Name), layout, tv, tv.Names, owned);
+                gradients = new ArrayView<float>[lanes];
+                for (int w = 0; w < lanes; w++)
+                {
+                    var buffer = Buffer<float>(elements);
+                    gradients[w] = buffer.View.SubView(0, elements);
+                    gradientViews[w] = Views(buffer.NativePtr, buffer.LengthInBytes, ComputeDevice.Parse(device.Name), layout, tv, gradientNames, owned);
+                }
+            }
+            else
+            {
+                staging = new Staging(sessions, sessions.Allocate(bytes), new IntPtr[lanes]);
+                thetaViews = Views(staging.Theta, bytes, sessions.Place, layout, tv, tv.Names, owned);
+                for (int w = 0; w < lanes; w++)
+                {
+                    staging.LaneGradients[w] = sessions.Allocate(bytes);
+                    gradientViews[w] = Views(staging.LaneGradients[w], bytes, sessions.Place, layout, tv, gradientNames, owned);
+                }
+                gradients = [View<float>(elements)];
             }
             var step = new DeviceStep(device, layout, owned, theta0, taus, theta.View.SubView(0, elements), View<float>(elements), View<float>(perTensor),
                 View<float>(coefficients), View<float>(coefficients), View<float>(coefficients), gradients,
-                Buffer<double>(GradientDots.ScratchLength(layout)).View, View<double>(perTensor), thetaViews, gradientViews);
+                Buffer<double>(GradientDots.ScratchLength(layout)).View, View<double>(perTensor), thetaViews, gradientViews, staging);
             device.Synchronize();
             return step;
         }
@@ -107,12 +140,11 @@ internal sealed class DeviceStep : IDisposable
         }
     }
 
-    /// <summary>One tensor per shared tensor over <paramref name="buffer"/> at its layout offset.</summary>
-    private static Tensor[] Views(DeviceContext device, MemoryBuffer1D<float, Stride1D.Dense> buffer, SharedLayout layout, TaskVectorStore tv,
+    /// <summary>One tensor per shared tensor over the <paramref name="bytes"/> at <paramref name="pointer"/> (on <paramref name="place"/>) at its layout offset.</summary>
+    private static Tensor[] Views(IntPtr pointer, long bytes, ComputeDevice place, SharedLayout layout, TaskVectorStore tv,
         IReadOnlyList<string> names, List<IDisposable> owned)
     {
-        var place = device.IsCuda ? ComputeDevice.Parse(device.Name) : ComputeDevice.Cpu;
-        var storage = Owned.Add(owned, new ExternalStorage(buffer.NativePtr, buffer.LengthInBytes, place));
+        var storage = Owned.Add(owned, new ExternalStorage(pointer, bytes, place));
         return names.Select((name, l) => Owned.Add(owned, Tensor.View(name, DType.F32, tv.Theta0[l].Shape, storage, layout.Offset(l) * sizeof(float)))).ToArray();
     }
 
@@ -123,13 +155,15 @@ internal sealed class DeviceStep : IDisposable
         if (clamped.Length > 0) _clamped.CopyFromCPU(_device.Accelerator.DefaultStream, clamped);
         ThetaMerge.Run(_device, _layout, _theta0, _taus, _clamped, _theta);
         _device.Synchronize();
+        _staging?.Memory.ToSession(_staging.Theta, _theta);
     }
 
     /// <summary>sum = lane w's gradient (<paramref name="first"/>) or sum + it; returns when done (the lane may run again).</summary>
     public void Accumulate(int lane, bool first)
     {
         using var bind = _device.Accelerator.BindScoped();
-        GradientAccumulate.Run(_device, _laneGradients[lane], _sum, first);
+        if (_staging is not null) _staging.Memory.FromSession(_laneGradients[0], _staging.LaneGradients[lane]);
+        GradientAccumulate.Run(_device, _laneGradients[_staging is null ? lane : 0], _sum, first);
         _device.Synchronize();
     }
 

@@ -14,7 +14,8 @@ namespace Amalgam.Engine.Tests.Methods.AdaMerging;
 /// </summary>
 public sealed class DeviceStepTests
 {
-    private static (string? Device, ParallelStepTests.Trace Trace) Train(StepBackend backend, Granularity granularity, int threads)
+    /// <param name="staged">Run the device step on a CPU accelerator whose sessions bind separate memory (CUDA's staging path).</param>
+    private static (string? Device, ParallelStepTests.Trace Trace) Train(StepBackend backend, Granularity granularity, int threads, bool staged = false)
     {
         int old = Parallelism.MaxThreads;
         Parallelism.MaxThreads = threads;
@@ -22,7 +23,8 @@ public sealed class DeviceStepTests
         {
             using var problem = AdaMergingFixture.Open();
             var options = AdaMergingFixture.Options(granularity, steps: 5, shuffle: true) with { Step = backend, ProbeSamples = 16 };
-            using var trainer = AdaMergingTrainer.Create(problem, AdaMergingFixture.Data, options, seed: 3);
+            using var stepDevice = staged ? Kernels.Device.DeviceContext.Cpu(4, 4, 1, stagedSessions: true) : null;
+            using var trainer = AdaMergingTrainer.Create(problem, AdaMergingFixture.Data, options, seed: 3, OnnxIO.Runtime.CpuMemory.SharedArena, default, stepDevice);
             for (int s = 0; s < 5; s++) trainer.Step();
             Assert.That(trainer.Diagnose(), Has.Length.EqualTo(problem.K), "the probe reads theta from the step's buffers");
             var gradient = new double[trainer.Raw.Length];
@@ -67,6 +69,20 @@ public sealed class DeviceStepTests
         var one = Train(StepBackend.Device, Granularity.Layer, threads: 1).Trace;
         var two = Train(StepBackend.Device, Granularity.Layer, threads: 2).Trace;
         one.AssertSameBits(two);
+    }
+
+    /// <summary>
+    /// With the sessions' theta and gradients in separate memory (as on CUDA, where ORT cannot bind ILGPU's
+    /// context's buffers), the staging copies make the step the same to the bit as binding in place, at 1 and 2 workers.
+    /// </summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    public void StagedSessionMemoryGivesTheInPlaceBits(int threads)
+    {
+        var inPlace = Train(StepBackend.Device, Granularity.Layer, threads).Trace;
+        var (device, staged) = Train(StepBackend.Device, Granularity.Layer, threads, staged: true);
+        Assert.That(device, Is.EqualTo("cpu"));
+        inPlace.AssertSameBits(staged);
     }
 
     /// <summary>`merge --set step=device` end to end (training, then the final merge on the host from the device-trained coefficients).</summary>
