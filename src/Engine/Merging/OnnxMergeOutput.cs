@@ -48,10 +48,12 @@ internal sealed class OnnxMergeOutput : MergeOutput
 
     public override void WriteShared(Tensor merged)
     {
-        foreach (var (source, _) in _targets) source.Model.ReplaceInitializer(merged.Name, merged);
+        // One copy, held by every target (not one fresh managed copy per target: K of them with per-task models).
+        var bytes = SharedBytes.CopyOf(merged);
+        foreach (var (source, _) in _targets) source.Model.ReplaceInitializer(merged.Name, bytes);
     }
 
-    public override void WriteShared(int task, Tensor merged) => _targets[task].Source.Model.ReplaceInitializer(merged.Name, merged);
+    public override void WriteShared(int task, Tensor merged) => _targets[task].Source.Model.ReplaceInitializer(merged.Name, SharedBytes.CopyOf(merged));
 
     // Each target is its task's (or the base's) own model: private and constant initializers are already there.
     public override void WritePrivate(int task, Tensor value) { }

@@ -39,13 +39,30 @@ public sealed partial class OnnxModel
     /// </summary>
     public void ReplaceInitializer(string name, Tensor value)
     {
-        var t = GetInitializer(name);
-        var (dtype, shape, _) = TensorProtoCodec.Describe(t, DisplayName);
-        if (value.DType != dtype || !value.Shape.SequenceEqual(shape))
-            throw new BadInputException($"{DisplayName}: initializer '{name}' is {dtype.ShortName()} {Shapes.Format(shape)}, the replacement is {value.DType.ShortName()} {Shapes.Format(value.Shape)}");
+        var t = CheckReplacement(name, value.DType, value.Shape);
         if (value.ByteLength > int.MaxValue)
             throw new BadInputException($"{DisplayName}: initializer '{name}' ({value.ByteLength} bytes) is too large to hold in a protobuf field");
         TensorProtoCodec.SetRawData(t, value.Bytes);
+    }
+
+    /// <summary>
+    /// <see cref="ReplaceInitializer(string, Tensor)"/> with values this model holds without copying them
+    /// (several models may hold the same <paramref name="value"/>).
+    /// </summary>
+    public void ReplaceInitializer(string name, SharedBytes value)
+    {
+        var t = CheckReplacement(name, value.DType, value.Shape);
+        TensorProtoCodec.ClearValues(t);
+        t.RawData = value.ByteString;
+    }
+
+    private TensorProto CheckReplacement(string name, DType dtype, ReadOnlySpan<long> shape)
+    {
+        var t = GetInitializer(name);
+        var (own, ownShape, _) = TensorProtoCodec.Describe(t, DisplayName);
+        if (dtype != own || !shape.SequenceEqual(ownShape))
+            throw new BadInputException($"{DisplayName}: initializer '{name}' is {own.ShortName()} {Shapes.Format(ownShape)}, the replacement is {dtype.ShortName()} {Shapes.Format(shape)}");
+        return t;
     }
 
     /// <summary>The initializer's TensorProto, or BadInputException naming it.</summary>

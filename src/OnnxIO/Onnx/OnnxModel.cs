@@ -115,9 +115,13 @@ public sealed partial class OnnxModel
             {
                 InlineAll(copy);
             }
-            using (var fs = new FileStream(modelTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var fs = new FileStream(modelTemp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
             {
-                copy.WriteTo(fs);
+                // 1 MiB writes straight to the file (protobuf's default stream buffer is 4 KiB, which the
+                // FileStream then gathered into 64 KiB writes: 43k syscalls for 8 ViT-B/32 models).
+                var output = new CodedOutputStream(fs, 1 << 20);
+                copy.WriteTo(output);
+                output.Flush();
                 fs.Flush(flushToDisk: false);
             }
             if (dataTemp is not null) File.Move(dataTemp, dataFile!, overwrite: true);

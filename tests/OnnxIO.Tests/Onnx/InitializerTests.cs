@@ -158,6 +158,52 @@ public class InitializerTests
         Assert.That(other.Bytes.ToArray(), Is.EqualTo(reference.Bytes.ToArray()));
     }
 
+    /// <summary>
+    /// Shared bytes (one copy held by several models, as a per-task merge writes one merged tensor into K models):
+    /// each model saves the file a copying replace saves, byte for byte; the values are a copy (the source tensor
+    /// may be changed and disposed), and they outlive a full garbage collection while the models hold them
+    /// (external data included); a wrong dtype or shape is rejected naming the initializer.
+    /// </summary>
+    [Test]
+    public void SharedReplacementSavesTheCopyingReplacementsBytesInEveryModel()
+    {
+        const string name = "encoder.layers.encoder_layer_0.self_attention.out_proj.weight";
+        using var dir = Fixtures.NewTempDir();
+        var copying = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op14"));
+        var first = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op14"));
+        var second = OnnxModel.Load(Fixtures.Onnx("vit_tiny_op14"));
+        float[] expected;
+        using (var old = copying.ReadInitializer(name))
+        {
+            expected = old.Read<float>().ToArray().Select((v, i) => v * -3 + i * 1e-3f).ToArray();
+            var replacement = Tensor.Allocate(name, DType.F32, old.Shape);
+            expected.CopyTo(replacement.Write<float>());
+            copying.ReplaceInitializer(name, replacement);
+            var shared = SharedBytes.CopyOf(replacement);
+            first.ReplaceInitializer(name, shared);
+            second.ReplaceInitializer(name, shared);
+            replacement.Write<float>().Fill(float.NaN);   // a copy: later writes to the source do not reach the models
+            replacement.Dispose();
+        }
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        copying.Save(dir.File("copying.onnx"));
+        first.Save(dir.File("first.onnx"));
+        second.Save(dir.File("second.onnx"), OnnxSaveOptions.External(0));
+        byte[] reference = File.ReadAllBytes(dir.File("copying.onnx"));
+        Assert.That(File.ReadAllBytes(dir.File("first.onnx")), Is.EqualTo(reference));
+        using (var t = OnnxModel.Load(dir.File("second.onnx")).ReadInitializer(name)) Assert.That(t.Read<float>().ToArray(), Is.EqualTo(expected));
+        using (var t = OnnxModel.Load(dir.File("first.onnx")).ReadInitializer(name)) Assert.That(t.Read<float>().ToArray(), Is.EqualTo(expected));
+
+        using var wrongShape = Tensor.Allocate("x", DType.F32, [7]);
+        using var wrongType = Tensor.Allocate("x", DType.F16, [32, 32]);
+        Assert.That(() => first.ReplaceInitializer(name, SharedBytes.CopyOf(wrongShape)), Throws.TypeOf<BadInputException>().With.Message.Contain($"'{name}'"));
+        Assert.That(() => first.ReplaceInitializer(name, SharedBytes.CopyOf(wrongType)), Throws.TypeOf<BadInputException>().With.Message.Contain("f16"));
+    }
+
     internal static OnnxModel ModelWith(params TensorProto[] initializers)
     {
         var proto = new ModelProto { IrVersion = 8, Graph = new GraphProto { Name = "g" } };
