@@ -37,12 +37,19 @@ public sealed partial class OnnxModel
     public GraphProto Graph => Proto.Graph;
 
     /// <summary>Reads an ONNX file. Malformed protobuf, a missing graph, duplicate initializer names
-    /// and external data that is missing, out of range or outside the folder throw BadInputException.</summary>
+    /// and external data that is missing, out of range or outside the folder throw BadInputException.
+    /// The main graph's initializers' raw_data are views of the mapped file, not copies (<see cref="MappedModelReader"/>).</summary>
     public static OnnxModel Load(string path)
     {
         string full = Path.GetFullPath(path);
         try
         {
+            if (MappedModelReader.TryRead(full) is { } mapped)
+            {
+                var model = new OnnxModel(mapped, Path.GetDirectoryName(full)!, path);
+                model.Validate();
+                return model;
+            }
             using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             return Load(fs, Path.GetDirectoryName(full)!, path);
         }

@@ -1,0 +1,32 @@
+using System.Buffers;
+using Amalgam.Kernels;
+
+namespace Amalgam.OnnxIO.Onnx;
+
+/// <summary>
+/// A <see cref="TensorStorage"/>'s bytes as <see cref="Memory{T}"/>, so protobuf ByteStrings can wrap native
+/// memory (a mapped model file, a merged tensor's copy) without copying it. Holds the storage: it stays
+/// allocated or mapped while any ByteString over this manager is reachable, and the garbage collector frees
+/// it after (nothing here releases it early). At most 2 GiB (protobuf's own limit).
+/// </summary>
+internal sealed unsafe class StorageMemory : MemoryManager<byte>
+{
+    private readonly TensorStorage _storage;
+    private readonly int _length;
+
+    public StorageMemory(TensorStorage storage)
+    {
+        if (storage.ByteLength > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(storage), "over 2 GiB");
+        _storage = storage;
+        _length = (int)storage.ByteLength;
+    }
+
+    public override Span<byte> GetSpan() => new(_storage.Pointer, _length);
+
+    // Native memory does not move: pinning is a no-op.
+    public override MemoryHandle Pin(int elementIndex = 0) => new(_storage.Pointer + elementIndex);
+
+    public override void Unpin() { }
+
+    protected override void Dispose(bool disposing) { }
+}
