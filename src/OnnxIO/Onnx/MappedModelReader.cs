@@ -61,74 +61,51 @@ internal static unsafe class MappedModelReader
     /// <summary>The file with every graph initializer's raw_data left out (its range recorded, in initializer order), or null.</summary>
     private static byte[]? ModelSkeleton(ReadOnlySpan<byte> file, List<Range?> rawData)
     {
-        var output = new ArrayBufferWriter<byte>();
-        int pos = 0, graphs = 0;
-        while (pos < file.Length)
+        int graphs = 0;
+        return Rewrite(file, 0, file.Length, ModelGraph, (f, start, end, output) =>
         {
-            int start = pos;
-            if (!ReadTag(file, ref pos, out int field, out int wireType)) return null;
-            if (field == ModelGraph && wireType == LengthDelimited)
+            if (++graphs > 1) return false;   // protobuf would merge two graph fields: leave that to it
+            var graph = Rewrite(f, start, end, GraphInitializer, (f, start, end, output) =>
             {
-                if (++graphs > 1 || !ReadLength(file, ref pos, out int length)) return null;
-                var graph = GraphSkeleton(file, pos, pos + length, rawData);
-                if (graph is null) return null;
-                WriteField(output, ModelGraph, graph);
-                pos += length;
-            }
-            else
-            {
-                if (!Skip(file, ref pos, wireType)) return null;
-                output.Write(file[start..pos]);
-            }
-        }
-        return output.WrittenSpan.ToArray();
-    }
-
-    private static byte[]? GraphSkeleton(ReadOnlySpan<byte> file, int pos, int end, List<Range?> rawData)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        var graph = file[..end];
-        while (pos < end)
-        {
-            int start = pos;
-            if (!ReadTag(graph, ref pos, out int field, out int wireType)) return null;
-            if (field == GraphInitializer && wireType == LengthDelimited)
-            {
-                if (!ReadLength(graph, ref pos, out int length)) return null;
-                var tensor = TensorSkeleton(graph, pos, pos + length, out Range? raw);
-                if (tensor is null) return null;
+                Range? raw = null;
+                // A later raw_data replaces an earlier one, as in protobuf's merge.
+                var tensor = Rewrite(f, start, end, TensorRawData, (_, start, end, _) => { raw = start..end; return true; });
+                if (tensor is null) return false;
                 rawData.Add(raw);
                 WriteField(output, GraphInitializer, tensor);
-                pos += length;
-            }
-            else
-            {
-                if (!Skip(graph, ref pos, wireType)) return null;
-                output.Write(graph[start..pos]);
-            }
-        }
-        return output.WrittenSpan.ToArray();
+                return true;
+            });
+            if (graph is null) return false;
+            WriteField(output, ModelGraph, graph);
+            return true;
+        });
     }
 
-    private static byte[]? TensorSkeleton(ReadOnlySpan<byte> file, int pos, int end, out Range? raw)
+    /// <summary>What to do with the payload <c>file[start..end)</c> of the field <see cref="Rewrite"/> was given: write to <c>output</c>, or not; false to give up.</summary>
+    private delegate bool FieldHandler(ReadOnlySpan<byte> file, int start, int end, ArrayBufferWriter<byte> output);
+
+    /// <summary>
+    /// The message in <paramref name="file"/>[<paramref name="pos"/>..<paramref name="end"/>) field by field, in order: every
+    /// field copied as it is, except each length-delimited field <paramref name="field"/>, which <paramref name="handle"/>
+    /// writes (or drops). Null when a tag, length or value does not fit, or <paramref name="handle"/> gives up.
+    /// </summary>
+    private static byte[]? Rewrite(ReadOnlySpan<byte> file, int pos, int end, int field, FieldHandler handle)
     {
-        raw = null;
         var output = new ArrayBufferWriter<byte>();
-        var tensor = file[..end];
+        var message = file[..end];
         while (pos < end)
         {
             int start = pos;
-            if (!ReadTag(tensor, ref pos, out int field, out int wireType)) return null;
-            if (field == TensorRawData && wireType == LengthDelimited)
+            if (!ReadTag(message, ref pos, out int number, out int wireType)) return null;
+            if (number == field && wireType == LengthDelimited)
             {
-                if (!ReadLength(tensor, ref pos, out int length)) return null;
-                raw = pos..(pos + length);   // a later raw_data replaces an earlier one, as in protobuf's merge
+                if (!ReadLength(message, ref pos, out int length) || !handle(file, pos, pos + length, output)) return null;
                 pos += length;
             }
             else
             {
-                if (!Skip(tensor, ref pos, wireType)) return null;
-                output.Write(tensor[start..pos]);
+                if (!Skip(message, ref pos, wireType)) return null;
+                output.Write(message[start..pos]);
             }
         }
         return output.WrittenSpan.ToArray();
