@@ -53,23 +53,31 @@ internal sealed class ConstValue
         long n = shape.Aggregate(1L, (a, b) => a * b);
         if (n > MaxElements || (t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External)) return null;
         int count = (int)n;
-        ReadOnlySpan<byte> raw = t.HasRawData ? t.RawData.Span : default;
-        switch ((DataType)t.DataType)
+        var rawData = t.RawData;   // kept alive to the end: it may be a view of a mapped file (MappedModelReader)
+        ReadOnlySpan<byte> raw = t.HasRawData ? rawData.Span : default;
+        try
         {
-            case DataType.Float:
-                return new(t.DataType, shape, null, t.HasRawData
-                    ? Read(raw, count, 4, s => (double)BitConverter.ToSingle(s))
-                    : t.FloatData.Select(v => (double)v).ToArray());
-            case DataType.Double:
-                return new(t.DataType, shape, null, t.HasRawData ? Read(raw, count, 8, BitConverter.ToDouble) : t.DoubleData.ToArray());
-            case DataType.Int64:
-                return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 8, BitConverter.ToInt64) : t.Int64Data.ToArray(), null);
-            case DataType.Int32:
-                return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 4, s => (long)BitConverter.ToInt32(s)) : t.Int32Data.Select(v => (long)v).ToArray(), null);
-            case DataType.Bool or DataType.Uint8:
-                return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 1, s => (long)s[0]) : t.Int32Data.Select(v => (long)v).ToArray(), null);
-            default:
-                return null;
+            switch ((DataType)t.DataType)
+            {
+                case DataType.Float:
+                    return new(t.DataType, shape, null, t.HasRawData
+                        ? Read(raw, count, 4, s => (double)BitConverter.ToSingle(s))
+                        : t.FloatData.Select(v => (double)v).ToArray());
+                case DataType.Double:
+                    return new(t.DataType, shape, null, t.HasRawData ? Read(raw, count, 8, BitConverter.ToDouble) : t.DoubleData.ToArray());
+                case DataType.Int64:
+                    return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 8, BitConverter.ToInt64) : t.Int64Data.ToArray(), null);
+                case DataType.Int32:
+                    return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 4, s => (long)BitConverter.ToInt32(s)) : t.Int32Data.Select(v => (long)v).ToArray(), null);
+                case DataType.Bool or DataType.Uint8:
+                    return new(t.DataType, shape, t.HasRawData ? Read(raw, count, 1, s => (long)s[0]) : t.Int32Data.Select(v => (long)v).ToArray(), null);
+                default:
+                    return null;
+            }
+        }
+        finally
+        {
+            GC.KeepAlive(rawData);
         }
     }
 

@@ -141,6 +141,48 @@ public sealed class DeviceContext : IDisposable
         return $"the CUDA driver ({library}) reports no usable device";
     }
 
+    /// <summary>
+    /// Makes this accelerator current on the calling thread until disposed: ILGPU's binding, and on CUDA its context
+    /// pushed on the thread's context stack. ILGPU alone is not enough where ONNX Runtime runs on the same thread:
+    /// ILGPU skips <c>cuCtxSetCurrent</c> when it believes it is still bound, while ORT's CUDA provider makes the
+    /// device's primary context current (<c>cudaSetDevice</c>) at every run, so a later kernel would launch in ORT's
+    /// context. The push/pop pair restores whatever was current before.
+    /// </summary>
+    public Binding Enter()
+    {
+        var scope = Accelerator.BindScoped();
+        if (!IsCuda) return new Binding(scope, pushed: false);
+        try
+        {
+            CudaDriverNative.Instance.PushCurrent(Accelerator.NativePtr, $"{Name}, ILGPU's context");
+            return new Binding(scope, pushed: true);
+        }
+        catch
+        {
+            scope.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What <see cref="Enter"/> returns: disposing it pops the context it pushed and ends ILGPU's binding.</summary>
+    public readonly struct Binding : IDisposable
+    {
+        private readonly ScopedAcceleratorBinding _scope;
+        private readonly bool _pushed;
+
+        internal Binding(ScopedAcceleratorBinding scope, bool pushed)
+        {
+            _scope = scope;
+            _pushed = pushed;
+        }
+
+        public void Dispose()
+        {
+            if (_pushed) CudaDriverNative.Instance.PopQuietly();
+            _scope.Dispose();
+        }
+    }
+
     /// <summary>A device buffer of <paramref name="length"/> elements (contents undefined).</summary>
     public MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged =>
         Accelerator.Allocate1D<T>(length);
@@ -196,11 +238,23 @@ public sealed class DeviceContext : IDisposable
     public void Dispose()
     {
         lock (_kernels) _kernels.Clear();
-        Sessions?.Dispose();
-        Sessions = null;
-        _accelerator?.Dispose();
-        _accelerator = null;
-        _context?.Dispose();
-        _context = null;
+        try
+        {
+            Sessions?.Dispose();
+        }
+        finally
+        {
+            Sessions = null;
+            try
+            {
+                _accelerator?.Dispose();
+            }
+            finally
+            {
+                _accelerator = null;
+                _context?.Dispose();
+                _context = null;
+            }
+        }
     }
 }

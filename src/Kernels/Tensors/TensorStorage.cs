@@ -101,22 +101,37 @@ public sealed unsafe partial class MappedFileStorage : TensorStorage
 
     public string Path { get; }
 
-    public MappedFileStorage(string path)
+    public MappedFileStorage(string path) : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None), path, ownStream: true)
+    {
+    }
+
+    /// <summary>Maps the whole file <paramref name="fs"/> is open on (a seekable file stream); the stream stays the caller's.</summary>
+    public MappedFileStorage(FileStream fs, string path) : this(fs, path, ownStream: false)
+    {
+    }
+
+    private MappedFileStorage(FileStream fs, string path, bool ownStream)
     {
         Path = path;
-        using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-        _length = fs.Length;
-        if (_length == 0)
+        try
         {
-            // mmap of an empty file is an error on Linux; an empty file has no bytes to view.
-            SetHandle((IntPtr)NativeMemory.AlignedAlloc(NativeStorage.Alignment, NativeStorage.Alignment));
-            return;
+            _length = fs.Length;
+            if (_length == 0)
+            {
+                // mmap of an empty file is an error on Linux; an empty file has no bytes to view.
+                SetHandle((IntPtr)NativeMemory.AlignedAlloc(NativeStorage.Alignment, NativeStorage.Alignment));
+                return;
+            }
+            _file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: !ownStream);
+            _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            byte* p = null;
+            _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
+            SetHandle((IntPtr)(p + _view.PointerOffset));
         }
-        _file = MemoryMappedFile.CreateFromFile(fs, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-        _view = _file.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        byte* p = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref p);
-        SetHandle((IntPtr)(p + _view.PointerOffset));
+        finally
+        {
+            if (ownStream) fs.Dispose();
+        }
     }
 
     public override long ByteLength => _length;

@@ -16,16 +16,33 @@ namespace Amalgam.OnnxIO.Onnx;
 /// last raw_data wins, as protobuf's merge does), unknown fields are kept. Anything the scan does not expect
 /// (groups, a second graph field, a length past the end, a varint over ten bytes) returns null, and the caller
 /// parses the usual way, whose error then names the problem.
+/// <para>The price of not copying: the file must not be truncated or rewritten in place by another program
+/// while a model read from it is in use (a truncation is a SIGBUS when the bytes are read; an in-place rewrite
+/// changes the weights under the model). Replacing it by a rename, as every writer here does, is safe: the
+/// mapping keeps the old file.</para>
 /// </summary>
 internal static unsafe class MappedModelReader
 {
     private const int ModelGraph = 7, GraphInitializer = 5, TensorRawData = 9;
     private const int LengthDelimited = 2;
 
-    /// <summary>The model in <paramref name="path"/> with raw_data over a mapping of the file, or null (see the class).</summary>
-    public static ModelProto? TryRead(string path)
+    /// <summary>
+    /// The model in the file <paramref name="fs"/> is open on, with raw_data over a mapping of it, or null (see the
+    /// class; also for a stream that cannot be mapped, such as a pipe, and on Windows, where a mapped file cannot be
+    /// replaced by a rename, which every save here does). The stream is left at its position.
+    /// </summary>
+    public static ModelProto? TryRead(FileStream fs, string path)
     {
-        var map = new MappedFileStorage(path);
+        if (OperatingSystem.IsWindows() || !fs.CanSeek) return null;
+        MappedFileStorage map;
+        try
+        {
+            map = new MappedFileStorage(fs, path);
+        }
+        catch (Exception e) when (e is IOException or NotSupportedException or UnauthorizedAccessException)
+        {
+            return null;
+        }
         bool kept = false;
         try
         {

@@ -44,13 +44,13 @@ public sealed partial class OnnxModel
         string full = Path.GetFullPath(path);
         try
         {
-            if (MappedModelReader.TryRead(full) is { } mapped)
+            using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            if (MappedModelReader.TryRead(fs, full) is { } mapped)
             {
                 var model = new OnnxModel(mapped, Path.GetDirectoryName(full)!, path);
                 model.Validate();
                 return model;
             }
-            using var fs = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
             return Load(fs, Path.GetDirectoryName(full)!, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

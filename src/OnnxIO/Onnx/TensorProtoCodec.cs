@@ -49,7 +49,13 @@ internal static class TensorProtoCodec
         try
         {
             if (ext is { } e) ExternalData.ReadInto(e, result.Pointer, file, t.Name);
-            else if (t.HasRawData) t.RawData.Span.CopyTo(new Span<byte>(result.Pointer, checked((int)bytes)));
+            else if (t.HasRawData)
+            {
+                // raw_data may be a view of a mapped file whose mapping only the ByteString keeps alive: hold it past the copy.
+                var raw = t.RawData;
+                raw.Span.CopyTo(new Span<byte>(result.Pointer, checked((int)bytes)));
+                GC.KeepAlive(raw);
+            }
             else DecodeTypedField(t, result);
             return result;
         }

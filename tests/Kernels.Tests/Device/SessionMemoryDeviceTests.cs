@@ -28,7 +28,7 @@ public sealed class SessionMemoryDeviceTests
         var memory = Open(device);
         try
         {
-            using var bind = device.Accelerator.BindScoped();
+            using var bind = device.Enter();
             using var source = device.Upload<float>(data);
             using var back = device.Upload<float>(new float[offset + length]);
             device.Synchronize();

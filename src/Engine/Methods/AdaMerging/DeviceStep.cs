@@ -80,7 +80,7 @@ internal sealed class DeviceStep : IDisposable
         var owned = new List<IDisposable>();
         try
         {
-            using var bind = device.Accelerator.BindScoped();
+            using var bind = device.Enter();
             var lengths = tv.Theta0.Select(t => t.ElementCount).ToArray();
             var layout = Owned.Add(owned, new SharedLayout(device, lengths, tv.K));
             long elements = layout.Elements, perTensor = (long)lengths.Length * tv.K;
@@ -151,7 +151,7 @@ internal sealed class DeviceStep : IDisposable
     /// <summary>theta = theta0 + sum_k c[l][k] tau_k,l on the device (<paramref name="clamped"/>: [tensor * K + task]); returns when written.</summary>
     public void WriteTheta(ReadOnlySpan<float> clamped)
     {
-        using var bind = _device.Accelerator.BindScoped();
+        using var bind = _device.Enter();
         if (clamped.Length > 0) _clamped.CopyFromCPU(_device.Accelerator.DefaultStream, clamped);
         ThetaMerge.Run(_device, _layout, _theta0, _taus, _clamped, _theta);
         _device.Synchronize();
@@ -161,7 +161,7 @@ internal sealed class DeviceStep : IDisposable
     /// <summary>sum = lane w's gradient (<paramref name="first"/>) or sum + it; returns when done (the lane may run again).</summary>
     public void Accumulate(int lane, bool first)
     {
-        using var bind = _device.Accelerator.BindScoped();
+        using var bind = _device.Enter();
         if (_staging is not null) _staging.Memory.FromSession(_laneGradients[0], _staging.LaneGradients[lane]);
         GradientAccumulate.Run(_device, _laneGradients[_staging is null ? lane : 0], _sum, first);
         _device.Synchronize();
@@ -173,7 +173,7 @@ internal sealed class DeviceStep : IDisposable
     /// <summary>The dots, [tensor * K + task] (before the clamp's mask), on the host.</summary>
     public double[] Dots()
     {
-        using var bind = _device.Accelerator.BindScoped();
+        using var bind = _device.Enter();
         QueueDots();
         return _device.Download(_dots);
     }
@@ -185,7 +185,7 @@ internal sealed class DeviceStep : IDisposable
     /// </summary>
     public void AdamStep(float[] raw, float[] firstMoment, float[] secondMoment, bool layerWise, in AdamSettings settings, long step)
     {
-        using var bind = _device.Accelerator.BindScoped();
+        using var bind = _device.Enter();
         var stream = _device.Accelerator.DefaultStream;
         QueueDots();
         _raw.CopyFromCPU(stream, raw);

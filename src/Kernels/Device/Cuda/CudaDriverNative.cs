@@ -96,6 +96,16 @@ internal sealed unsafe class CudaDriverNative
         throw new CudaDriverException($"{call} failed: {n}: {t}");
     }
 
+    /// <summary>Pushes <paramref name="context"/> on the calling thread's context stack (it becomes current); <paramref name="what"/> names it in the error.</summary>
+    public void PushCurrent(IntPtr context, string what) => Check(CtxPushCurrent(context), $"cuCtxPushCurrent_v2 ({what})");
+
+    /// <summary>Pops the thread's current context, ignoring a failure (dispose paths: a sticky error after a kernel fault must not hide the first one).</summary>
+    public void PopQuietly()
+    {
+        IntPtr popped;
+        _ = CtxPopCurrent(&popped);
+    }
+
     private static IntPtr Export(IntPtr handle, string name) =>
         NativeLibrary.TryGetExport(handle, name, out IntPtr p) ? p : throw new MissingExportException($"does not export {name}");
 

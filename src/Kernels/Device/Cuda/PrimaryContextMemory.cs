@@ -85,27 +85,23 @@ public sealed unsafe class PrimaryContextMemory : SessionMemory
 
     private readonly struct Current(CudaDriverNative driver) : IDisposable
     {
-        public void Dispose()
-        {
-            IntPtr popped;
-            driver.Check(driver.CtxPopCurrent(&popped), "cuCtxPopCurrent_v2");
-        }
+        public void Dispose() => driver.PopQuietly();
     }
 
+    /// <summary>Frees, destroys and releases without throwing (after a kernel fault every call may fail; the first error was already reported).</summary>
     public override void Dispose()
     {
         if (_primary == IntPtr.Zero) return;
-        using (Push())
+        bool pushed = _driver.CtxPushCurrent(_primary) == CudaDriverNative.Success;
+        lock (_allocations)
         {
-            lock (_allocations)
-            {
-                foreach (var p in _allocations) _driver.MemFree(p);
-                _allocations.Clear();
-            }
-            if (_stream != IntPtr.Zero) _driver.StreamDestroy(_stream);
-            _stream = IntPtr.Zero;
+            foreach (var p in _allocations) _ = _driver.MemFree(p);
+            _allocations.Clear();
         }
-        _driver.PrimaryCtxRelease(_device);
+        if (_stream != IntPtr.Zero) _ = _driver.StreamDestroy(_stream);
+        _stream = IntPtr.Zero;
+        if (pushed) _driver.PopQuietly();
+        _ = _driver.PrimaryCtxRelease(_device);
         _primary = IntPtr.Zero;
     }
 }
