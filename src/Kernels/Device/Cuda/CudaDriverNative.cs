@@ -68,11 +68,27 @@ internal sealed unsafe class CudaDriverNative
 
     private static CudaDriverNative? Load()
     {
-        if (!NativeLibrary.TryLoad(LibraryName, out IntPtr handle))
+        try
         {
-            LoadError = $"the CUDA driver library {LibraryName} is not installed or not loadable";
+            return LoadFrom(LibraryName);
+        }
+        catch (CudaDriverException e)
+        {
+            LoadError = e.Message;
             return null;
         }
+    }
+
+    /// <summary>
+    /// Loads <paramref name="library"/> (a name the loader resolves, or a path), binds every export and calls
+    /// <c>cuInit</c>; a missing library or export, or a failing <c>cuInit</c>, is a <see cref="CudaDriverException"/>
+    /// naming the library. <see cref="Instance"/> is this for the system's driver; tests load a model of the
+    /// driver (tests/fixtures/cuda) by path. The library stays loaded for the life of the process.
+    /// </summary>
+    internal static CudaDriverNative LoadFrom(string library)
+    {
+        if (!NativeLibrary.TryLoad(library, out IntPtr handle))
+            throw new CudaDriverException($"the CUDA driver library {library} is not installed or not loadable");
         try
         {
             var table = new CudaDriverNative(handle);
@@ -81,8 +97,7 @@ internal sealed unsafe class CudaDriverNative
         }
         catch (Exception e) when (e is MissingExportException or CudaDriverException)
         {
-            LoadError = $"{LibraryName}: {e.Message}";
-            return null;
+            throw new CudaDriverException($"{library}: {e.Message}");
         }
     }
 

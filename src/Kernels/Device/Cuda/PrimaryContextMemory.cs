@@ -20,11 +20,16 @@ public sealed unsafe class PrimaryContextMemory : SessionMemory
     private IntPtr _primary, _stream;
 
     /// <summary>Retains device <paramref name="ordinal"/>'s primary context and makes a copy stream in it; <paramref name="accelerator"/> is ILGPU's on that device.</summary>
-    public PrimaryContextMemory(Accelerator accelerator, int ordinal)
+    public PrimaryContextMemory(Accelerator accelerator, int ordinal) : this(CudaDriverNative.Instance, accelerator.NativePtr, ordinal) { }
+
+    /// <param name="driver">The driver's table (tests: a model of the driver).</param>
+    /// <param name="acceleratorContext">The context that owns the ILGPU views copied to and from (ILGPU's own).</param>
+    /// <param name="ordinal">The CUDA device ordinal.</param>
+    internal PrimaryContextMemory(CudaDriverNative driver, IntPtr acceleratorContext, int ordinal)
     {
-        _driver = CudaDriverNative.Instance;
+        _driver = driver;
         _ordinal = ordinal;
-        _ilgpuContext = accelerator.NativePtr;
+        _ilgpuContext = acceleratorContext;
         int device;
         _driver.Check(_driver.DeviceGet(&device, ordinal), $"cuDeviceGet({ordinal})");
         _device = device;
