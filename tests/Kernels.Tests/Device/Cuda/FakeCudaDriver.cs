@@ -25,9 +25,9 @@ internal static unsafe class FakeCudaDriver
 
     /// <summary>Forgets all state: <paramref name="devices"/> devices, and cuInit will return <paramref name="initResult"/>.</summary>
     public static void Reset(int devices = 1, int initResult = 0) =>
-        ((delegate* unmanaged<int, int, void>)NativeLibrary.GetExport(Handle.Value, "fake_cuda_reset"))(devices, initResult);
+        ((delegate* unmanaged<int, int, void>)Export("fake_cuda_reset"))(devices, initResult);
 
-    /// <summary>Resets with one device and loads the table (its cuInit succeeds).</summary>
+    /// <summary>Resets with <paramref name="devices"/> devices and loads the table (its cuInit succeeds).</summary>
     public static CudaDriverNative Start(int devices = 1)
     {
         RequireLoadable();
