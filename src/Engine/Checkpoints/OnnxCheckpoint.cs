@@ -5,7 +5,8 @@ namespace Amalgam.Engine.Checkpoints;
 
 /// <summary>
 /// The initializers (stored weights) of an ONNX model's main graph as an <see cref="ICheckpoint"/>,
-/// inline or in external data. Each <see cref="Load"/> decodes a fresh copy. The model itself is
+/// inline or in external data. <see cref="Load"/> gives a read-only view of the mapped model file where
+/// the values lie in it (as a safetensors checkpoint does), else a fresh copy. The model itself is
 /// exposed for ONNX outputs, which are this model with merged initializers swapped in.
 /// </summary>
 public sealed class OnnxCheckpoint : ICheckpoint
@@ -57,7 +58,7 @@ public sealed class OnnxCheckpoint : ICheckpoint
     public Tensor Load(string name)
     {
         Info(name);
-        return Model.ReadInitializer(name);
+        return Model.ViewInitializer(name);
     }
 
     public void Dispose() { }

@@ -33,6 +33,17 @@ public sealed partial class OnnxModel
         TensorProtoCodec.Decode(GetInitializer(name), DisplayName, BaseDirectory);
 
     /// <summary>
+    /// The initializer's values without copying them where they lie in this model's mapped file (a
+    /// read-only view that keeps the mapping alive; see <see cref="OnnxModel.Load(string)"/>), else
+    /// <see cref="ReadInitializer"/>'s copy. Either way a tensor the caller disposes and must not write.
+    /// </summary>
+    public Tensor ViewInitializer(string name)
+    {
+        var t = GetInitializer(name);
+        return TensorProtoCodec.TryView(t, DisplayName) ?? TensorProtoCodec.Decode(t, DisplayName, BaseDirectory);
+    }
+
+    /// <summary>
     /// Replaces an initializer's values. The tensor must have the initializer's dtype and shape; the
     /// values are stored inline (raw_data) until the next save with external data. Name, dims,
     /// data_type, doc_string and every other field stay as they were.

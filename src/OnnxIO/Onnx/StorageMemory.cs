@@ -22,6 +22,9 @@ internal sealed unsafe class StorageMemory : MemoryManager<byte>
         _length = (int)storage.ByteLength;
     }
 
+    /// <summary>The storage the bytes are in (views of it hold it too).</summary>
+    public TensorStorage Storage => _storage;
+
     public override Span<byte> GetSpan() => new(_storage.Pointer, _length);
 
     // Native memory does not move; a pin holds a reference on the storage (a span does not: code that reads a

@@ -1,4 +1,5 @@
 using Amalgam.Kernels;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Onnx;
 
@@ -31,6 +32,24 @@ internal static class TensorProtoCodec
     }
 
     public static bool IsExternal(TensorProto t) => t.HasDataLocation && t.DataLocation == TensorProto.Types.DataLocation.External;
+
+    /// <summary>
+    /// The tensor's values as a read-only view of the mapped model file its raw_data lies in (see
+    /// <see cref="MappedModelReader"/>; the view holds the mapping), or null when they lie anywhere else
+    /// (a parsed model's managed bytes, a typed field, external data, a replaced initializer, shared merged bytes). The stored
+    /// size is checked against the shape as in <see cref="Decode"/>.
+    /// </summary>
+    public static Tensor? TryView(TensorProto t, string file)
+    {
+        if (IsExternal(t) || !t.HasRawData) return null;
+        var raw = t.RawData;
+        // Only a read-only storage: a SharedBytes replacement is writable native memory every output model shares.
+        if (!MemoryMarshal.TryGetMemoryManager(raw.Memory, out StorageMemory? mapped, out int start, out int length) || !mapped!.Storage.IsReadOnly) return null;
+        var (dtype, shape, bytes) = Describe(t, file);
+        if (length != bytes)
+            throw new BadInputException($"{file}: tensor '{t.Name}' has {length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
+        return Tensor.View(t.Name, dtype, shape, mapped.Storage, start);
+    }
 
     /// <summary>The tensor's values as a new owning tensor named like the TensorProto. The stored
     /// size is checked against the shape before anything is allocated.</summary>

@@ -24,6 +24,7 @@ public class CheckpointTests
             Assert.That(c.Info(init).Shape, Is.EqualTo(expected.ShapeArray()), init);
             Assert.That(actual.DType, Is.EqualTo(expected.DType), init);
             Assert.That(actual.Bytes.SequenceEqual(expected.Bytes), Is.True, init);
+            Assert.That(actual.IsReadOnly, Is.True, $"{init}: a view of the mapped file, not a copy (as a safetensors checkpoint gives)");
         }
     }
 

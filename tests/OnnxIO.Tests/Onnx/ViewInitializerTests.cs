@@ -1,0 +1,123 @@
+using NUnit.Framework;
+using Amalgam.Kernels;
+using Amalgam.OnnxIO.Onnx;
+using Amalgam.TestSupport;
+using Google.Protobuf;
+using Onnx;
+
+namespace Amalgam.OnnxIO.Tests.Onnx;
+
+/// <summary>
+/// <see cref="OnnxModel.ViewInitializer"/> gives the values <see cref="OnnxModel.ReadInitializer"/> decodes, as a
+/// read-only view of the mapped file where raw_data lies in it and as a copy everywhere else (a model parsed
+/// from a stream, a typed field, external data, a replaced initializer, merged bytes shared between outputs).
+/// The reference is the protobuf parser's raw_data of the same file.
+/// </summary>
+public sealed class ViewInitializerTests
+{
+    private static IEnumerable<string> AllModels => Fixtures.Models.Append(Fixtures.External);
+
+    [TestCaseSource(nameof(AllModels))]
+    public void EveryInitializerViewsOrCopiesTheParsersValues(string name)
+    {
+        string path = Fixtures.Onnx(name);
+        var parsed = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var model = OnnxModel.Load(path);
+        int views = 0;
+        foreach (var proto in parsed.Graph.Initializer)
+        {
+            using var view = model.ViewInitializer(proto.Name);
+            using var copy = model.ReadInitializer(proto.Name);
+            Assert.That(view.DType, Is.EqualTo(copy.DType), proto.Name);
+            Assert.That(view.ShapeArray(), Is.EqualTo(proto.Dims.ToArray()), proto.Name);
+            Assert.That(view.Bytes.ToArray(), Is.EqualTo(copy.Bytes.ToArray()), proto.Name);
+            if (proto.HasRawData) Assert.That(view.Bytes.ToArray(), Is.EqualTo(proto.RawData.ToByteArray()), proto.Name);
+            bool inlineRaw = proto.HasRawData && proto.DataLocation != TensorProto.Types.DataLocation.External;
+            Assert.That(view.IsReadOnly, Is.EqualTo(inlineRaw), $"{proto.Name}: a view exactly where raw_data is in the mapped file");
+            Assert.That(copy.IsReadOnly, Is.False);
+            if (view.IsReadOnly) views++;
+        }
+        Assert.That(views, name == Fixtures.External ? Is.LessThan(parsed.Graph.Initializer.Count) : Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void AViewKeepsTheMappingAfterTheModelIsGone()
+    {
+        string path = Fixtures.Onnx("vit_tiny_op14");
+        var parsed = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var largest = parsed.Graph.Initializer.Where(t => t.HasRawData).MaxBy(t => t.RawData.Length)!;
+        var view = ViewOfAModelNobodyHolds(path, largest.Name);
+        for (int i = 0; i < 3; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.That(view.IsReadOnly, Is.True);
+        Assert.That(view.Bytes.ToArray(), Is.EqualTo(largest.RawData.ToByteArray()));
+        Assert.Throws<InvalidOperationException>(() => view.Write<byte>());
+        view.Dispose();
+    }
+
+    private static Tensor ViewOfAModelNobodyHolds(string path, string name) => OnnxModel.Load(path).ViewInitializer(name);
+
+    [Test]
+    public void AModelParsedFromAStreamGivesCopies()
+    {
+        string path = Fixtures.Onnx("clip_tiny_op17");
+        using var stream = new MemoryStream(File.ReadAllBytes(path));
+        var model = OnnxModel.Load(stream, Fixtures.Dir, "clip_tiny_op17 (stream)");
+        var mapped = OnnxModel.Load(path);
+        foreach (var info in model.ListInitializers())
+        {
+            using var t = model.ViewInitializer(info.Name);
+            using var reference = mapped.ViewInitializer(info.Name);
+            Assert.That(t.IsReadOnly, Is.False, info.Name);
+            Assert.That(t.Bytes.ToArray(), Is.EqualTo(reference.Bytes.ToArray()), info.Name);
+        }
+    }
+
+    [Test]
+    public void ReplacedInitializersAreCopiesOfTheNewValues()
+    {
+        var model = OnnxModel.Load(Fixtures.Onnx("roberta_tiny_op14"));
+        var floats = model.ListInitializers().Where(i => i.DType == DType.F32 && !i.IsExternal).Take(2).ToArray();
+        Assert.That(floats, Has.Length.EqualTo(2));
+        using var a = Filled(floats[0], 1.5f);
+        using var b = Filled(floats[1], -2f);
+        model.ReplaceInitializer(floats[0].Name, a);
+        model.ReplaceInitializer(floats[1].Name, SharedBytes.CopyOf(b));
+        foreach (var (info, expected) in new[] { (floats[0], a), (floats[1], b) })
+        {
+            using var t = model.ViewInitializer(info.Name);
+            Assert.That(t.IsReadOnly, Is.False, $"{info.Name}: not the shared merged bytes themselves");
+            Assert.That(t.Bytes.ToArray(), Is.EqualTo(expected.Bytes.ToArray()), info.Name);
+            t.Write<float>()[0] = 99f;
+            using var again = model.ReadInitializer(info.Name);
+            Assert.That(again.Read<float>()[0], Is.EqualTo(expected.Read<float>()[0]), $"{info.Name}: writing the copy leaves the model alone");
+        }
+    }
+
+    [Test]
+    public void RawDataOfTheWrongSizeIsRefusedNamingTheTensor()
+    {
+        var w = new TensorProto { Name = "w", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(new byte[8]) };
+        w.Dims.Add(3);
+        var model = new ModelProto { IrVersion = 8, Graph = new GraphProto { Name = "g" } };
+        model.Graph.Initializer.Add(w);
+        model.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
+        using var dir = Fixtures.NewTempDir();
+        string path = dir.File("short.onnx");
+        File.WriteAllBytes(path, model.ToByteArray());
+        var loaded = OnnxModel.Load(path);
+        var e = Assert.Throws<BadInputException>(() => loaded.ViewInitializer("w").Dispose())!;
+        Assert.That(e.Message, Is.EqualTo($"{loaded.DisplayName}: tensor 'w' has 8 bytes of raw_data, its shape [3] needs 12"));
+        Assert.That(Assert.Throws<BadInputException>(() => loaded.ReadInitializer("w").Dispose())!.Message, Is.EqualTo(e.Message));
+    }
+
+    private static Tensor Filled(InitializerInfo info, float value)
+    {
+        var t = Tensor.Allocate(info.Name, DType.F32, info.Shape);
+        t.Write<float>().Fill(value);
+        return t;
+    }
+}
