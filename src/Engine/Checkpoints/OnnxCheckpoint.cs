@@ -5,8 +5,8 @@ namespace Amalgam.Engine.Checkpoints;
 
 /// <summary>
 /// The initializers (stored weights) of an ONNX model's main graph as an <see cref="ICheckpoint"/>,
-/// inline or in external data. <see cref="Load"/> gives a read-only view of the mapped model file where
-/// the values lie in it (as a safetensors checkpoint does), else a fresh copy. The model itself is
+/// inline or in external data. <see cref="Load"/> gives a read-only view of the mapped model file or external
+/// data file where the values lie in it (as a safetensors checkpoint does), else a fresh copy. The model itself is
 /// exposed for ONNX outputs, which are this model with merged initializers swapped in.
 /// </summary>
 public sealed class OnnxCheckpoint : ICheckpoint

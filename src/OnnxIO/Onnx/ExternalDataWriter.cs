@@ -41,6 +41,16 @@ internal static class ExternalDataWriter
                 ExternalData.CopyTo(source, output, file, t.Name);
                 size = source.Length;
             }
+            else if (t.HasRawData)
+            {
+                // Straight from the ByteString (a mapped file or merged bytes every output shares): no managed copy
+                // per tensor per output. The span does not hold the bytes; the ByteString does, until the write is done.
+                var raw = t.RawData;
+                start = Pad(output, raw.Length);
+                output.Write(raw.Span);
+                GC.KeepAlive(raw);
+                size = raw.Length;
+            }
             else
             {
                 byte[] bytes = TensorProtoCodec.InlineBytes(t, file);

@@ -33,14 +33,18 @@ public sealed partial class OnnxModel
         TensorProtoCodec.Decode(GetInitializer(name), DisplayName, BaseDirectory);
 
     /// <summary>
-    /// The initializer's values without copying them where they lie in this model's mapped file (a
-    /// read-only view that keeps the mapping alive; see <see cref="OnnxModel.Load(string)"/>), else
-    /// <see cref="ReadInitializer"/>'s copy. Either way a tensor the caller disposes and must not write.
+    /// The initializer's values without copying them where they lie in a file: this model's mapped file (see
+    /// <see cref="OnnxModel.Load(string)"/>) or, for external data, a read-only mapping of the data file (one per
+    /// file, shared by its tensors). The view keeps its mapping alive. Anywhere else (a model parsed from a
+    /// stream, typed fields, replaced values, Windows) <see cref="ReadInitializer"/>'s copy. Either way a tensor
+    /// the caller disposes and must not write.
     /// </summary>
     public Tensor ViewInitializer(string name)
     {
         var t = GetInitializer(name);
-        return TensorProtoCodec.TryView(t, DisplayName) ?? TensorProtoCodec.Decode(t, DisplayName, BaseDirectory);
+        return TensorProtoCodec.TryView(t, DisplayName)
+            ?? _externalFiles.TryView(t, DisplayName, BaseDirectory)
+            ?? TensorProtoCodec.Decode(t, DisplayName, BaseDirectory);
     }
 
     /// <summary>

@@ -25,6 +25,8 @@ public sealed partial class OnnxModel
         DisplayName = displayName;
     }
 
+    private readonly ExternalDataViews _externalFiles = new();
+
     /// <summary>The protobuf message itself, for edits this class has no method for.</summary>
     public ModelProto Proto { get; private set; }
 
@@ -140,6 +142,7 @@ public sealed partial class OnnxModel
             if (dataTemp is not null && File.Exists(dataTemp)) File.Delete(dataTemp);
         }
         Proto = copy;
+        _externalFiles.Forget();   // the saved model's external data is in the files just written
         BaseDirectory = folder;
         DisplayName = path;
     }

@@ -9,8 +9,8 @@ namespace Amalgam.OnnxIO.Tests.Onnx;
 
 /// <summary>
 /// <see cref="OnnxModel.ViewInitializer"/> gives the values <see cref="OnnxModel.ReadInitializer"/> decodes, as a
-/// read-only view of the mapped file where raw_data lies in it and as a copy everywhere else (a model parsed
-/// from a stream, a typed field, external data, a replaced initializer, merged bytes shared between outputs).
+/// read-only view of the mapped file where raw_data or external data lie in it and as a copy everywhere else (a
+/// model parsed from a stream, a typed field, a replaced initializer, merged bytes shared between outputs).
 /// The reference is the protobuf parser's raw_data of the same file.
 /// </summary>
 public sealed class ViewInitializerTests
@@ -32,12 +32,99 @@ public sealed class ViewInitializerTests
             Assert.That(view.ShapeArray(), Is.EqualTo(proto.Dims.ToArray()), proto.Name);
             Assert.That(view.Bytes.ToArray(), Is.EqualTo(copy.Bytes.ToArray()), proto.Name);
             if (proto.HasRawData) Assert.That(view.Bytes.ToArray(), Is.EqualTo(proto.RawData.ToByteArray()), proto.Name);
-            bool inlineRaw = proto.HasRawData && proto.DataLocation != TensorProto.Types.DataLocation.External;
-            Assert.That(view.IsReadOnly, Is.EqualTo(inlineRaw), $"{proto.Name}: a view exactly where raw_data is in the mapped file");
+            bool external = proto.DataLocation == TensorProto.Types.DataLocation.External;
+            Assert.That(view.IsReadOnly, Is.EqualTo(proto.HasRawData || external), $"{proto.Name}: a view exactly where the values lie in a file");
             Assert.That(copy.IsReadOnly, Is.False);
             if (view.IsReadOnly) views++;
         }
-        Assert.That(views, name == Fixtures.External ? Is.LessThan(parsed.Graph.Initializer.Count) : Is.GreaterThan(0));
+        Assert.That(views, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void ExternalTensorsAreViewsOfTheBytesAtTheirOffsetInTheDataFile()
+    {
+        string path = Fixtures.Onnx(Fixtures.External);
+        var parsed = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+        var model = OnnxModel.Load(path);
+        int external = 0;
+        foreach (var proto in parsed.Graph.Initializer.Where(t => t.DataLocation == TensorProto.Types.DataLocation.External))
+        {
+            var entries = proto.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+            byte[] data = File.ReadAllBytes(Path.Combine(Fixtures.Dir, entries["location"]));
+            long offset = entries.TryGetValue("offset", out var o) ? long.Parse(o) : 0;
+            long length = entries.TryGetValue("length", out var l) ? long.Parse(l) : data.Length - offset;
+            using var view = model.ViewInitializer(proto.Name);
+            Assert.That(view.IsReadOnly, Is.True, proto.Name);
+            Assert.That(view.Bytes.ToArray(), Is.EqualTo(data.AsSpan((int)offset, (int)length).ToArray()), proto.Name);
+            Assert.Throws<InvalidOperationException>(() => view.Write<byte>());
+            external++;
+        }
+        Assert.That(external, Is.GreaterThan(1), "the fixture keeps several tensors in one data file");
+    }
+
+    [Test]
+    public void AfterASaveOverTheSameFilesNewViewsReadTheNewValuesAndOldViewsTheOld()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string path = CopyExternalFixture(dir);
+        var model = OnnxModel.Load(path);
+        var info = model.ListInitializers().Where(i => i.IsExternal && i.DType == DType.F32).MaxBy(i => Shapes.ElementCount(i.Shape))!;
+        using var before = model.ViewInitializer(info.Name);
+        byte[] original = before.Bytes.ToArray();
+        using var replacement = Filled(info, 0.25f);
+        model.ReplaceInitializer(info.Name, replacement);
+        model.Save(path, OnnxSaveOptions.External(thresholdBytes: 0, dataFileName: Fixtures.External + ".onnx.data"));
+        Assert.That(model.ListInitializers().Single(i => i.Name == info.Name).IsExternal, Is.True);
+
+        using var after = model.ViewInitializer(info.Name);
+        Assert.That(after.IsReadOnly, Is.True);
+        Assert.That(after.Bytes.ToArray(), Is.EqualTo(replacement.Bytes.ToArray()), "the saved data file's values");
+        Assert.That(before.Bytes.ToArray(), Is.EqualTo(original), "an earlier view keeps the file it mapped");
+        using var reloaded = OnnxModel.Load(path).ReadInitializer(info.Name);
+        Assert.That(reloaded.Bytes.ToArray(), Is.EqualTo(replacement.Bytes.ToArray()));
+    }
+
+    [Test]
+    public void ADataFileRenamedOverTheOldOneIsMappedAgain()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string path = CopyExternalFixture(dir);
+        string data = dir.File(Fixtures.External + ".onnx.data");
+        var model = OnnxModel.Load(path);
+        var info = model.ListInitializers().First(i => i.IsExternal && i.DType == DType.F32);
+        using var first = model.ViewInitializer(info.Name);
+        byte[] bytes = File.ReadAllBytes(data);
+        for (int i = 0; i < bytes.Length; i++) bytes[i] ^= 0x5A;
+        string temp = dir.File("new.data");
+        File.WriteAllBytes(temp, bytes);
+        File.SetLastWriteTimeUtc(temp, File.GetLastWriteTimeUtc(data).AddSeconds(5));
+        File.Move(temp, data, overwrite: true);
+
+        using var second = model.ViewInitializer(info.Name);
+        using var copy = model.ReadInitializer(info.Name);
+        Assert.That(second.Bytes.ToArray(), Is.EqualTo(copy.Bytes.ToArray()), "the view reads the file now there, as a copy does");
+        Assert.That(second.Bytes.ToArray(), Is.Not.EqualTo(first.Bytes.ToArray()));
+    }
+
+    [Test]
+    public void AMissingDataFileIsReportedNamingTheModelAndTensor()
+    {
+        using var dir = Fixtures.NewTempDir();
+        string path = CopyExternalFixture(dir);
+        var model = OnnxModel.Load(path);
+        var info = model.ListInitializers().First(i => i.IsExternal);
+        File.Delete(dir.File(Fixtures.External + ".onnx.data"));
+        var e = Assert.Throws<BadInputException>(() => model.ViewInitializer(info.Name).Dispose())!;
+        Assert.That(e.Message, Does.StartWith($"{path}: external data '{Fixtures.External}.onnx.data' of tensor '{info.Name}' cannot be read"));
+        Assert.That(e.Message, Does.Not.Contain("\n"));
+    }
+
+    private static string CopyExternalFixture(Fixtures.TempDir dir)
+    {
+        string name = Fixtures.External + ".onnx";
+        File.Copy(Fixtures.File(name), dir.File(name));
+        File.Copy(Fixtures.File(name + ".data"), dir.File(name + ".data"));
+        return dir.File(name);
     }
 
     [Test]
