@@ -7,7 +7,8 @@
 #      the host step (step=host: ORT on CUDA, theta and gradients bound in host memory), and with --device cuda
 #      and the device step (step=device: ILGPU kernels, theta and gradients in device buffers ORT binds in
 #      the primary context ORT uses, copied to and from ILGPU's own context with cuMemcpyPeerAsync; unverified), compares the learned coefficients with the CPU run's, and prints the step times.
-# Until this script has run on such a machine, every GPU result in README is unverified.
+# Until this script has run on such a machine, every GPU result in README is unverified. It needs the .NET SDK and
+# NuGet there; on a GPU machine with neither, bench/gpu/bundle.sh + bench/gpu/device-check.sh cover the ILGPU kernels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out="${1:-/tmp/amalgam-gpu-check}"
