@@ -14,6 +14,8 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 tar -xJf "$bundle" -C "$dir"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || echo "nvidia-smi not found"
+# ILGPU loads the driver's libcuda.so.1; container images often keep it outside the loader's default path.
+if [ -d /usr/local/nvidia/lib64 ]; then export LD_LIBRARY_PATH="/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 export AMALGAM_DEVICE_TESTS="${AMALGAM_DEVICE_TESTS:-cuda}"
 status=0
 "$dir/app/amalgam-device-check" || status=$?
