@@ -119,6 +119,36 @@ public sealed class ViewInitializerTests
         Assert.That(e.Message, Does.Not.Contain("\n"));
     }
 
+    [Test]
+    public void TensorsInFilesOfTheirOwnAreViewsOfEachFileAtItsOffset()
+    {
+        // torch's legacy exporter and onnx's all_tensors_to_one_file=False: one file per tensor, here with an offset too.
+        using var dir = Fixtures.NewTempDir();
+        float[] a = [1f, -2.5f, 3.25f], b = [0.5f, float.NegativeInfinity];
+        File.WriteAllBytes(dir.File("a.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).ToArray());
+        File.WriteAllBytes(dir.File("b.bin"), new byte[12].Concat(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()).ToArray()).ToArray());
+        var model = new ModelProto { IrVersion = 8, Graph = new GraphProto { Name = "g" } };
+        model.OpsetImport.Add(new OperatorSetIdProto { Version = 17 });
+        model.Graph.Initializer.Add(External("a", 3, "a.bin", offset: null));
+        model.Graph.Initializer.Add(External("b", 2, "b.bin", offset: 12));
+        File.WriteAllBytes(dir.File("m.onnx"), model.ToByteArray());
+        var loaded = OnnxModel.Load(dir.File("m.onnx"));
+        using var va = loaded.ViewInitializer("a");
+        using var vb = loaded.ViewInitializer("b");
+        Assert.That(va.IsReadOnly && vb.IsReadOnly, Is.True);
+        Assert.That(va.Read<float>().ToArray(), Is.EqualTo(a));
+        Assert.That(vb.Read<float>().ToArray(), Is.EqualTo(b));
+    }
+
+    private static TensorProto External(string name, long n, string location, long? offset)
+    {
+        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, DataLocation = TensorProto.Types.DataLocation.External };
+        t.Dims.Add(n);
+        t.ExternalData.Add(new StringStringEntryProto { Key = "location", Value = location });
+        if (offset is { } o) t.ExternalData.Add(new StringStringEntryProto { Key = "offset", Value = o.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        return t;
+    }
+
     private static string CopyExternalFixture(Fixtures.TempDir dir)
     {
         string name = Fixtures.External + ".onnx";
