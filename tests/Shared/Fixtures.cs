@@ -10,6 +10,9 @@ public static class Fixtures
 
     public const string External = "vit_tiny_op17_external";
 
+    /// <summary><see cref="Models"/> and the one with external data.</summary>
+    public static IEnumerable<string> ModelsAndExternal => Models.Append(External);
+
     private static readonly Lazy<string> Folder = new(() =>
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

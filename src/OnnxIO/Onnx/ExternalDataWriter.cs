@@ -53,10 +53,11 @@ internal static class ExternalDataWriter
             }
             else
             {
-                byte[] bytes = TensorProtoCodec.InlineBytes(t, file);
-                start = Pad(output, bytes.Length);
-                output.Write(bytes);
-                size = bytes.Length;
+                // Values in a typed field (float_data, ...): decoded into native memory, written from there.
+                using var decoded = TensorProtoCodec.Decode(t, file, baseDirectory: "");
+                start = Pad(output, decoded.ByteLength);
+                output.Write(decoded.Bytes);
+                size = decoded.ByteLength;
             }
             TensorProtoCodec.ClearValues(t);
             t.DataLocation = TensorProto.Types.DataLocation.External;

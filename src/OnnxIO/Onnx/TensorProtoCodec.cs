@@ -46,8 +46,7 @@ internal static class TensorProtoCodec
         // Only a read-only storage: a SharedBytes replacement is writable native memory every output model shares.
         if (!MemoryMarshal.TryGetMemoryManager(raw.Memory, out StorageMemory? mapped, out int start, out int length) || !mapped!.Storage.IsReadOnly) return null;
         var (dtype, shape, bytes) = Describe(t, file);
-        if (length != bytes)
-            throw new BadInputException($"{file}: tensor '{t.Name}' has {length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
+        if (length != bytes) throw RawDataSizeMismatch(t, file, length, shape, bytes);
         return Tensor.View(t.Name, dtype, shape, mapped.Storage, start);
     }
 
@@ -60,7 +59,7 @@ internal static class TensorProtoCodec
         if (IsExternal(t))
             ext = ExternalData.Resolve(t, file, baseDirectory, bytes);
         else if (t.HasRawData && t.RawData.Length != bytes)
-            throw new BadInputException($"{file}: tensor '{t.Name}' has {t.RawData.Length} bytes of raw_data, its shape {Shapes.Format(shape)} needs {bytes}");
+            throw RawDataSizeMismatch(t, file, t.RawData.Length, shape, bytes);
         else if (!t.HasRawData)
             CheckTypedCount(t, dtype, bytes / dtype.Size(), file);
 
@@ -84,6 +83,9 @@ internal static class TensorProtoCodec
             throw;
         }
     }
+
+    private static BadInputException RawDataSizeMismatch(TensorProto t, string file, long have, long[] shape, long needs) =>
+        new($"{file}: tensor '{t.Name}' has {have} bytes of raw_data, its shape {Shapes.Format(shape)} needs {needs}");
 
     /// <summary>The typed field for <paramref name="dtype"/> must hold exactly one value per element.</summary>
     private static void CheckTypedCount(TensorProto t, DType dtype, long n, string file)
@@ -152,13 +154,4 @@ internal static class TensorProtoCodec
         // Clear rather than set DEFAULT, so an inlined tensor serialises exactly like one never external.
         t.ClearDataLocation();
     }
-
-    /// <summary>Little-endian bytes of a tensor whose values are inline in raw_data or a typed field.</summary>
-    public static byte[] InlineBytes(TensorProto t, string file)
-    {
-        if (t.HasRawData) return t.RawData.ToByteArray();
-        using var decoded = Decode(t, file, baseDirectory: "");
-        return decoded.Bytes.ToArray();
-    }
-
 }

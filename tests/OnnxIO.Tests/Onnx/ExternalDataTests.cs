@@ -167,4 +167,31 @@ public class ExternalDataTests
         File.WriteAllBytes(path, proto.ToByteArray());
         OnnxModel.Load(path);
     }
+
+    [Test]
+    public void TypedFieldValuesMoveToExternalDataAsTheirLittleEndianBytes()
+    {
+        float[] f = [1.5f, -0f, float.MaxValue, 3e-39f];
+        long[] i = [long.MinValue, -1, 7];
+        var ft = new TensorProto { Name = "f", DataType = (int)TensorProto.Types.DataType.Float };
+        ft.Dims.Add(f.Length);
+        ft.FloatData.Add(f);
+        var it = new TensorProto { Name = "i", DataType = (int)TensorProto.Types.DataType.Int64 };
+        it.Dims.Add(i.Length);
+        it.Int64Data.Add(i);
+        using var dir = Fixtures.NewTempDir();
+        InitializerTests.ModelWith(ft, it).Save(dir.File("m.onnx"), OnnxSaveOptions.External(0, "d.bin"));
+
+        var saved = ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir.File("m.onnx")));
+        byte[] data = File.ReadAllBytes(dir.File("d.bin"));
+        var expected = new[] { System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.AsSpan()).ToArray(), System.Runtime.InteropServices.MemoryMarshal.AsBytes(i.AsSpan()).ToArray() };
+        for (int n = 0; n < 2; n++)
+        {
+            var t = saved.Graph.Initializer[n];
+            Assert.That(t.FloatData.Count + t.Int64Data.Count, Is.Zero, t.Name);
+            var entries = t.ExternalData.ToDictionary(e => e.Key, e => e.Value);
+            int offset = int.Parse(entries["offset"]), length = int.Parse(entries["length"]);
+            Assert.That(data.AsSpan(offset, length).ToArray(), Is.EqualTo(expected[n]), t.Name);
+        }
+    }
 }

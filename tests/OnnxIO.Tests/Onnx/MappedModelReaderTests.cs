@@ -14,9 +14,7 @@ namespace Amalgam.OnnxIO.Tests.Onnx;
 /// </summary>
 public sealed class MappedModelReaderTests
 {
-    private static IEnumerable<string> AllModels => Fixtures.Models.Append(Fixtures.External);
-
-    [TestCaseSource(nameof(AllModels))]
+    [TestCaseSource(typeof(Fixtures), nameof(Fixtures.ModelsAndExternal))]
     public void FixturesReadOverTheMappingEqualTheParsersMessage(string name)
     {
         string path = Fixtures.Onnx(name);

@@ -15,9 +15,7 @@ namespace Amalgam.OnnxIO.Tests.Onnx;
 /// </summary>
 public sealed class ViewInitializerTests
 {
-    private static IEnumerable<string> AllModels => Fixtures.Models.Append(Fixtures.External);
-
-    [TestCaseSource(nameof(AllModels))]
+    [TestCaseSource(typeof(Fixtures), nameof(Fixtures.ModelsAndExternal))]
     public void EveryInitializerViewsOrCopiesTheParsersValues(string name)
     {
         string path = Fixtures.Onnx(name);
